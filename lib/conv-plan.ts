@@ -1,0 +1,143 @@
+// Shape checking and descriptor building for convolution, its gradients and its transpose.
+import { checkTensor, type Tensor, type TensorLike } from './tensor.js';
+import { type Padding, type PerAxis, perAxis, resolvePadding } from './options.js';
+import { checkedProduct, checkFloat32Array, checkInteger, checkOptionsObject, rangeError } from './validate.js';
+
+export interface ConvOptions {
+  stride?: PerAxis;
+  padding?: Padding;
+  dilation?: PerAxis;
+  groups?: number;
+  bias?: TensorLike | Float32Array | null;
+  /** Preallocated output of exactly the output's length. */
+  out?: Float32Array;
+}
+
+export interface ConvTransposeOptions extends ConvOptions {
+  /** Extra size added to one side of each axis of the output; smaller than stride or dilation. */
+  outputPadding?: PerAxis;
+}
+
+/** The forward convolution a call describes, in the addon's terms. */
+export interface ConvPlan {
+  rank: number;
+  batched: boolean;
+  batch: number;
+  inChannels: number;
+  outChannels: number;
+  groups: number;
+  input: number[];
+  kernel: number[];
+  output: number[];
+  stride: number[];
+  dilation: number[];
+  padBefore: number[];
+  padAfter: number[];
+}
+
+/** [N, C, K, groups, in x3, kernel x3, out x3, stride x3, dilation x3, padBefore x3]. */
+export function descriptor(p: ConvPlan): number[] {
+  const three = (v: number[], fill: number) => [...new Array<number>(3 - v.length).fill(fill), ...v];
+  return [
+    p.batch, p.inChannels, p.outChannels, p.groups,
+    ...three(p.input, 1), ...three(p.kernel, 1), ...three(p.output, 1),
+    ...three(p.stride, 1), ...three(p.dilation, 1), ...three(p.padBefore, 0),
+  ];
+}
+
+export function spatialRank(fn: string, w: Tensor): number {
+  const rank = w.shape.length - 2;
+  if (rank < 1 || rank > 3) throw rangeError(fn, `w must have 3, 4 or 5 dimensions ([K, C/groups, ...kernel] over 1-3 spatial axes), got ${w.shape.length}`);
+  return rank;
+}
+
+/** Splits x into batch, channels and spatial extents, accepting batched or unbatched input. */
+export function splitInput(fn: string, arg: string, x: Tensor, rank: number): { batched: boolean; batch: number; channels: number; spatial: number[] } {
+  const r = x.shape.length;
+  if (r === rank + 2) return { batched: true, batch: x.shape[0], channels: x.shape[1], spatial: x.shape.slice(2) };
+  if (r === rank + 1) return { batched: false, batch: 1, channels: x.shape[0], spatial: x.shape.slice(1) };
+  throw rangeError(fn, `${arg} must have ${rank + 2} dimensions [N, C, ...spatial] or ${rank + 1} [C, ...spatial] for a ${rank}-d operation, got shape [${x.shape.join(', ')}]`);
+}
+
+function checkGroups(fn: string, opts: Record<string, unknown>): number {
+  return opts.groups === undefined ? 1 : checkInteger(fn, 'groups', opts.groups, 1);
+}
+
+/** Bias as a Float32Array of `length`, or null. */
+export function checkBias(fn: string, bias: unknown, length: number): Float32Array | null {
+  if (bias === undefined || bias === null) return null;
+  const data = typeof bias === 'object' && 'shape' in (bias as object) ? checkTensor(fn, 'bias', bias).data : checkFloat32Array(fn, 'bias', bias);
+  if (data.length !== length) throw rangeError(fn, `bias must hold ${length} elements (one per output channel), got ${data.length}`);
+  return data;
+}
+
+function outputExtent(fn: string, input: number, before: number, after: number, kernel: number, stride: number, dilation: number, axis: number): number {
+  const out = Math.floor((input + before + after - dilation * (kernel - 1) - 1) / stride) + 1;
+  if (out < 1)
+    throw rangeError(fn, `output size along spatial axis ${axis} would be ${out}: input ${input} + padding ${before}+${after} is smaller than the dilated kernel ${dilation * (kernel - 1) + 1}`);
+  return out;
+}
+
+export function planConv(fn: string, x: Tensor, w: Tensor, options: unknown): { plan: ConvPlan; opts: Record<string, unknown> } {
+  const opts = checkOptionsObject(fn, 'options', options);
+  const rank = spatialRank(fn, w);
+  const { batched, batch, channels, spatial } = splitInput(fn, 'x', x, rank);
+  const groups = checkGroups(fn, opts);
+  const [outChannels, perGroup] = w.shape;
+  const kernel = w.shape.slice(2);
+  if (outChannels % groups !== 0) throw rangeError(fn, `groups=${groups} must divide the ${outChannels} output channels of w`);
+  if (perGroup * groups !== channels)
+    throw rangeError(fn, `weight expects ${perGroup} input channels per group (groups=${groups}) but x has ${channels} channels`);
+  const stride = perAxis(fn, 'stride', opts.stride, rank, 1, 1);
+  const dilation = perAxis(fn, 'dilation', opts.dilation, rank, 1, 1);
+  const pad = resolvePadding(fn, opts.padding, rank, { input: spatial, kernel, stride, dilation });
+  const output = spatial.map((n, a) => outputExtent(fn, n, pad.before[a], pad.after[a], kernel[a], stride[a], dilation[a], a));
+  checkedProduct(fn, 'output', [batch, outChannels, ...output]);
+  return {
+    plan: { rank, batched, batch, inChannels: channels, outChannels, groups, input: spatial, kernel, output, stride, dilation, padBefore: pad.before, padAfter: pad.after },
+    opts,
+  };
+}
+
+/** convTranspose(x, w) is the data gradient of a forward convolution whose output is x. */
+export function planConvTranspose(fn: string, x: Tensor, w: Tensor, options: unknown): { plan: ConvPlan; opts: Record<string, unknown> } {
+  const opts = checkOptionsObject(fn, 'options', options);
+  const rank = spatialRank(fn, w);
+  const { batched, batch, channels, spatial } = splitInput(fn, 'x', x, rank);
+  const groups = checkGroups(fn, opts);
+  const [inChannels, outPerGroup] = w.shape;
+  const kernel = w.shape.slice(2);
+  if (inChannels !== channels)
+    throw rangeError(fn, `w expects ${inChannels} input channels (w is [C_in, C_out/groups, ...kernel]) but x has ${channels} channels`);
+  if (inChannels % groups !== 0) throw rangeError(fn, `groups=${groups} must divide the ${inChannels} input channels`);
+  const stride = perAxis(fn, 'stride', opts.stride, rank, 1, 1);
+  const dilation = perAxis(fn, 'dilation', opts.dilation, rank, 1, 1);
+  const pad = resolvePadding(fn, opts.padding, rank, null);
+  const outputPadding = perAxis(fn, 'outputPadding', opts.outputPadding, rank, 0, 0);
+  const output = spatial.map((n, a) => {
+    if (outputPadding[a] >= stride[a] && outputPadding[a] >= dilation[a])
+      throw rangeError(fn, `outputPadding[${a}]=${outputPadding[a]} must be smaller than stride (${stride[a]}) or dilation (${dilation[a]})`);
+    const size = (n - 1) * stride[a] - pad.before[a] - pad.after[a] + dilation[a] * (kernel[a] - 1) + outputPadding[a] + 1;
+    if (size < 1) throw rangeError(fn, `output size along spatial axis ${a} would be ${size}: padding ${pad.before[a]}+${pad.after[a]} trims more than the full output`);
+    return size;
+  });
+  checkedProduct(fn, 'output', [batch, outPerGroup * groups, ...output]);
+  // In forward terms: input = this output, output = x, K = C_in, C = C_out.
+  return {
+    plan: {
+      rank, batched, batch, inChannels: outPerGroup * groups, outChannels: inChannels, groups,
+      input: output, kernel, output: spatial, stride, dilation, padBefore: pad.before, padAfter: pad.after,
+    },
+    opts,
+  };
+}
+
+export function shapeOf(batched: boolean, batch: number, channels: number, spatial: number[]): number[] {
+  return batched ? [batch, channels, ...spatial] : [channels, ...spatial];
+}
+
+export function checkSameShape(fn: string, arg: string, t: Tensor, expected: number[]): void {
+  if (t.shape.length !== expected.length || t.shape.some((s, i) => s !== expected[i]))
+    throw rangeError(fn, `${arg} must have the output's shape [${expected.join(', ')}], got [${t.shape.join(', ')}]`);
+}
+

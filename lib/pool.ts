@@ -1,0 +1,132 @@
+// Max, min and average pooling over 1-3 spatial axes, forward and backward, sync and async.
+import { checkSameShape, shapeOf, splitInput } from './conv-plan.js';
+import { native } from './native.js';
+import { type Padding, type PerAxis, perAxis, resolvePadding } from './options.js';
+import { checkTensor, outputArray, overlaps, type Tensor, type TensorLike } from './tensor.js';
+import { checkBoolean, checkOptionsObject, rangeError, typeError } from './validate.js';
+
+export interface PoolOptions {
+  /** Window size; its length (if an array) sets the rank, else the rank is x.rank - 2. */
+  kernel: PerAxis;
+  /** Default: the kernel. */
+  stride?: PerAxis;
+  /** Default 0; padded cells never win a max or min. */
+  padding?: Padding;
+  dilation?: PerAxis;
+  /** PyTorch's ceil_mode: the last partial window counts if it starts inside the input or the left padding. */
+  ceilMode?: boolean;
+  /** Average only: divide by the window's taps including padding (default true), else by the cells inside. */
+  countIncludePad?: boolean;
+  out?: Float32Array;
+}
+
+type Kind = 'max' | 'min' | 'avg';
+const KIND_CODE: Record<Kind, number> = { max: 0, min: 1, avg: 2 };
+
+interface PoolPlan {
+  x: Tensor;
+  shape: number[];
+  desc: number[];
+  opts: Record<string, unknown>;
+}
+
+function planPool(fn: string, kind: Kind, xArg: unknown, options: unknown): PoolPlan {
+  const x = checkTensor(fn, 'x', xArg);
+  if (options === undefined || options === null) throw typeError(fn, 'options', 'an object with at least { kernel }', options);
+  const opts = checkOptionsObject(fn, 'options', options);
+  if (opts.kernel === undefined) throw typeError(fn, 'options.kernel', 'a number or an array of 1-3 numbers', undefined);
+  const rank = Array.isArray(opts.kernel) ? opts.kernel.length : x.shape.length - 2;
+  if (rank < 1 || rank > 3)
+    throw rangeError(fn, `pooling works over 1-3 spatial axes; ${Array.isArray(opts.kernel) ? `kernel has ${rank} entries` : `x has shape [${x.shape.join(', ')}] (a number kernel takes the rank from batched x [N, C, ...spatial])`}`);
+  const { batched, batch, channels, spatial } = splitInput(fn, 'x', x, rank);
+  const kernel = perAxis(fn, 'kernel', opts.kernel, rank, 1, 1);
+  const stride = perAxis(fn, 'stride', opts.stride ?? kernel, rank, 1, 1);
+  const dilation = perAxis(fn, 'dilation', opts.dilation, rank, 1, 1);
+  const pad = resolvePadding(fn, opts.padding, rank, { input: spatial, kernel, stride, dilation });
+  const ceilMode = checkBoolean(fn, 'ceilMode', opts.ceilMode, false);
+  const countIncludePad = checkBoolean(fn, 'countIncludePad', opts.countIncludePad, true);
+  const output = spatial.map((n, a) => {
+    const span = dilation[a] * (kernel[a] - 1) + 1;
+    const room = n + pad.before[a] + pad.after[a] - span;
+    if (room < 0) throw rangeError(fn, `the dilated window (${span}) is larger than the padded input (${n + pad.before[a] + pad.after[a]}) along spatial axis ${a}`);
+    let out = (ceilMode ? Math.ceil(room / stride[a]) : Math.floor(room / stride[a])) + 1;
+    // PyTorch: the last window must start inside the input or the left padding.
+    if (ceilMode && (out - 1) * stride[a] >= n + pad.before[a]) out--;
+    for (let o = 0; o < out; o++) {
+      const start = o * stride[a] - pad.before[a];
+      const first = start >= 0 ? 0 : Math.ceil(-start / dilation[a]);
+      if (first >= kernel[a] || start + first * dilation[a] >= n)
+        throw rangeError(fn, `window ${o} along spatial axis ${a} holds no input cell (only padding); reduce padding or dilation`);
+    }
+    return out;
+  });
+  const shape = shapeOf(batched, batch, channels, output);
+  const three = (v: number[], fill: number) => [...new Array<number>(3 - v.length).fill(fill), ...v];
+  const desc = [
+    KIND_CODE[kind], countIncludePad ? 1 : 0, batch * channels,
+    ...three(spatial, 1), ...three(kernel, 1), ...three(output, 1), ...three(stride, 1),
+    ...three(dilation, 1), ...three(pad.before, 0), ...three(pad.after, 0),
+  ];
+  return { x, shape, desc, opts };
+}
+
+function forward(fn: string, kind: Kind, x: unknown, options: unknown): { plan: PoolPlan; y: Float32Array } {
+  const plan = planPool(fn, kind, x, options);
+  const y = outputArray(fn, plan.opts.out, plan.shape.reduce((a, b) => a * b, 1));
+  if (overlaps(y, plan.x.data)) throw rangeError(fn, 'out must not share memory with x');
+  return { plan, y };
+}
+
+function backward(fn: string, kind: Kind, dyArg: unknown, x: unknown, options: unknown): { plan: PoolPlan; dy: Tensor; dx: Float32Array } {
+  const dy = checkTensor(fn, 'dy', dyArg);
+  const plan = planPool(fn, kind, x, options);
+  checkSameShape(fn, 'dy', dy, plan.shape);
+  const dx = outputArray(fn, plan.opts.out, plan.x.data.length);
+  if (overlaps(dx, plan.x.data) || overlaps(dx, dy.data)) throw rangeError(fn, 'out must not share memory with x or dy');
+  return { plan, dy, dx };
+}
+
+function poolSync(fn: string, kind: Kind, x: unknown, options: unknown): Tensor {
+  const { plan, y } = forward(fn, kind, x, options);
+  native().poolForward(plan.x.data, y, plan.desc);
+  return { data: y, shape: plan.shape };
+}
+
+async function poolAsync(fn: string, kind: Kind, x: unknown, options: unknown): Promise<Tensor> {
+  const { plan, y } = forward(fn, kind, x, options);
+  await native().poolForwardAsync(plan.x.data, y, plan.desc);
+  return { data: y, shape: plan.shape };
+}
+
+function poolBackwardSync(fn: string, kind: Kind, dy: unknown, x: unknown, options: unknown): Tensor {
+  const { plan, dy: g, dx } = backward(fn, kind, dy, x, options);
+  native().poolBackward(g.data, plan.x.data, dx, plan.desc);
+  return { data: dx, shape: plan.x.shape };
+}
+
+async function poolBackwardAsync(fn: string, kind: Kind, dy: unknown, x: unknown, options: unknown): Promise<Tensor> {
+  const { plan, dy: g, dx } = backward(fn, kind, dy, x, options);
+  await native().poolBackwardAsync(g.data, plan.x.data, dx, plan.desc);
+  return { data: dx, shape: plan.x.shape };
+}
+
+export const maxPool = (x: TensorLike, options: PoolOptions): Tensor => poolSync('maxPool', 'max', x, options);
+export const minPool = (x: TensorLike, options: PoolOptions): Tensor => poolSync('minPool', 'min', x, options);
+export const avgPool = (x: TensorLike, options: PoolOptions): Tensor => poolSync('avgPool', 'avg', x, options);
+export const maxPoolAsync = (x: TensorLike, options: PoolOptions): Promise<Tensor> => poolAsync('maxPoolAsync', 'max', x, options);
+export const minPoolAsync = (x: TensorLike, options: PoolOptions): Promise<Tensor> => poolAsync('minPoolAsync', 'min', x, options);
+export const avgPoolAsync = (x: TensorLike, options: PoolOptions): Promise<Tensor> => poolAsync('avgPoolAsync', 'avg', x, options);
+
+/** Routes each output gradient to the first cell holding the window's maximum (PyTorch's rule). */
+export const maxPoolBackward = (dy: TensorLike, x: TensorLike, options: PoolOptions): Tensor =>
+  poolBackwardSync('maxPoolBackward', 'max', dy, x, options);
+export const minPoolBackward = (dy: TensorLike, x: TensorLike, options: PoolOptions): Tensor =>
+  poolBackwardSync('minPoolBackward', 'min', dy, x, options);
+export const avgPoolBackward = (dy: TensorLike, x: TensorLike, options: PoolOptions): Tensor =>
+  poolBackwardSync('avgPoolBackward', 'avg', dy, x, options);
+export const maxPoolBackwardAsync = (dy: TensorLike, x: TensorLike, options: PoolOptions): Promise<Tensor> =>
+  poolBackwardAsync('maxPoolBackwardAsync', 'max', dy, x, options);
+export const minPoolBackwardAsync = (dy: TensorLike, x: TensorLike, options: PoolOptions): Promise<Tensor> =>
+  poolBackwardAsync('minPoolBackwardAsync', 'min', dy, x, options);
+export const avgPoolBackwardAsync = (dy: TensorLike, x: TensorLike, options: PoolOptions): Promise<Tensor> =>
+  poolBackwardAsync('avgPoolBackwardAsync', 'avg', dy, x, options);

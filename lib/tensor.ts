@@ -1,0 +1,70 @@
+import { checkedProduct, checkFloat32Array, isFloat32Array, rangeError, typeError } from './validate.js';
+
+/** A dense row-major (C order) float32 tensor. */
+export interface Tensor {
+  data: Float32Array;
+  shape: number[];
+}
+
+/** Anything with a Float32Array `data` and a `shape` whose product is `data.length`. */
+export interface TensorLike {
+  readonly data: Float32Array;
+  readonly shape: readonly number[];
+}
+
+// Typed arrays are capped well below this in V8; the kernels index with 64-bit integers.
+const MAX_ELEMENTS = 2 ** 40;
+
+function shapeName(arg: string): string {
+  return arg.endsWith('Shape') ? arg : `${arg}.shape`;
+}
+
+export function checkShape(fn: string, arg: string, shape: unknown): number[] {
+  if (!Array.isArray(shape)) throw typeError(fn, shapeName(arg), 'an array of positive integers', shape);
+  const out: number[] = [];
+  for (let i = 0; i < shape.length; i++) {
+    const s: unknown = shape[i];
+    if (typeof s !== 'number') throw typeError(fn, `${shapeName(arg)}[${i}]`, 'a number', s);
+    if (!Number.isInteger(s) || s < 1) throw rangeError(fn, `${shapeName(arg)}[${i}] must be a positive integer, got ${s}`);
+    out.push(s);
+  }
+  if (checkedProduct(fn, arg, out) > MAX_ELEMENTS) throw rangeError(fn, `${arg} has more than 2^40 elements`);
+  return out;
+}
+
+/** Creates a tensor, copying `data` into a new Float32Array unless it already is one. */
+export function tensor(data: Float32Array | ArrayLike<number>, shape: readonly number[]): Tensor {
+  const dims = checkShape('tensor', 'tensor', shape);
+  if (data === null || typeof data !== 'object' || typeof (data as ArrayLike<number>).length !== 'number')
+    throw typeError('tensor', 'data', 'a Float32Array or an array of numbers', data);
+  const arr = isFloat32Array(data) ? data : Float32Array.from(data as ArrayLike<number>);
+  const n = dims.reduce((a, b) => a * b, 1);
+  if (arr.length !== n) throw rangeError('tensor', `data holds ${arr.length} elements but shape [${dims.join(', ')}] needs ${n}`);
+  return { data: arr, shape: dims };
+}
+
+/** Validates a tensor argument and returns its data and a copy of its shape. */
+export function checkTensor(fn: string, arg: string, t: unknown): Tensor {
+  if (t === null || typeof t !== 'object') throw typeError(fn, arg, 'a tensor { data: Float32Array, shape: number[] }', t);
+  const { data, shape } = t as { data: unknown; shape: unknown };
+  const array = checkFloat32Array(fn, `${arg}.data`, data);
+  const dims = checkShape(fn, arg, shape);
+  const n = dims.reduce((a, b) => a * b, 1);
+  if (array.length !== n)
+    throw rangeError(fn, `${arg}.data holds ${array.length} elements but ${arg}.shape [${dims.join(', ')}] needs ${n}`);
+  return { data: array, shape: dims };
+}
+
+/** The output buffer: the caller's `out` (checked) or a new array. */
+export function outputArray(fn: string, out: unknown, length: number): Float32Array {
+  if (out === undefined || out === null) return new Float32Array(length);
+  const arr = checkFloat32Array(fn, 'out', out);
+  if (arr.length !== length) throw rangeError(fn, `out must hold exactly ${length} elements, got ${arr.length}`);
+  return arr;
+}
+
+/** True when two arrays share any bytes. */
+export function overlaps(a: Float32Array, b: Float32Array): boolean {
+  if (a.buffer !== b.buffer) return false;
+  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}

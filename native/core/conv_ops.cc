@@ -1,0 +1,86 @@
+// Convolution forward, data gradient (and transposed convolution) on the windowed GEMM.
+#include <algorithm>
+#include <cstring>
+#include "ops.h"
+#include "windowed_gemm.h"
+
+namespace convnd {
+
+namespace {
+
+// Forward weight w[K][C/g][kd][kh][kw] seen from the forward problem.
+WeightStrides forwardWeightStrides(const ConvDesc& d) {
+  const int64_t vol = d.kernelVolume();
+  return {d.outPerGroup() * d.inPerGroup() * vol, d.inPerGroup() * vol, vol,
+          {d.kernel[1] * d.kernel[2], d.kernel[2], 1}};
+}
+
+}  // namespace
+
+void convForward(const KernelTable& k, const ConvDesc& desc, const float* x, const float* w,
+                 const float* b, float* y) {
+  const ConvDesc d = collapsePointwise(desc);
+  WindowedGemm p;
+  p.batch = d.batch;
+  p.groups = d.groups;
+  p.inPerGroup = d.inPerGroup();
+  p.outPerGroup = d.outPerGroup();
+  p.input = x;
+  p.output = y;
+  for (int a = 0; a < kAxes; ++a) {
+    p.outExtent[a] = d.out[a];
+    p.axes[a] = forwardAxis(d.in[a], d.kernel[a], d.stride[a], d.dilation[a], d.padBefore[a], d.out[a]);
+  }
+  p.weights = w;
+  p.weightStrides = forwardWeightStrides(d);
+  p.bias = b;
+  runWindowedGemm(k, p);
+}
+
+void runDataGradient(const KernelTable& k, const ConvDesc& desc, const float* dy, const float* w,
+                     const WeightStrides& forwardStrides, const float* bias, float* dx) {
+  const ConvDesc d = collapsePointwise(desc);
+  // Roles swap: dy is the input (K channels), dx the output (C channels), and the weight is
+  // read transposed, w[g][k][c] as W(g, c, k). Each stride phase of dx is its own stride-1
+  // problem over the taps that reach it, so no inserted zeros are ever multiplied.
+  const WeightStrides& f = forwardStrides;
+  WindowedGemm p;
+  p.batch = d.batch;
+  p.groups = d.groups;
+  p.inPerGroup = d.outPerGroup();
+  p.outPerGroup = d.inPerGroup();
+  p.input = dy;
+  p.output = dx;
+  p.weights = w;
+  p.weightStrides = {f.group, f.inChannel, f.outChannel, {f.axis[0], f.axis[1], f.axis[2]}};
+  p.bias = bias;
+  for (int a = 0; a < kAxes; ++a) p.outExtent[a] = d.in[a];
+  for (int64_t pd = 0; pd < std::min(d.stride[0], d.in[0]); ++pd)
+    for (int64_t ph = 0; ph < std::min(d.stride[1], d.in[1]); ++ph)
+      for (int64_t pw = 0; pw < std::min(d.stride[2], d.in[2]); ++pw) {
+        const int64_t phase[kAxes] = {pd, ph, pw};
+        for (int a = 0; a < kAxes; ++a)
+          p.axes[a] = backwardDataAxis(d.in[a], d.kernel[a], d.stride[a], d.dilation[a],
+                                       d.padBefore[a], d.out[a], phase[a]);
+        runWindowedGemm(k, p);
+      }
+}
+
+void convBackwardData(const KernelTable& k, const ConvDesc& d, const float* dy, const float* w,
+                      const float* bias, float* dx) {
+  runDataGradient(k, d, dy, w, forwardWeightStrides(d), bias, dx);
+}
+
+void convBackwardBias(const ConvDesc& d, const float* dy, float* db) {
+  const int64_t vol = d.outVolume();
+  for (int64_t c = 0; c < d.outChannels; ++c) {
+    double sum = 0.0;
+    for (int64_t n = 0; n < d.batch; ++n) {
+      const float* p = dy + (n * d.outChannels + c) * vol;
+      for (int64_t i = 0; i < vol; ++i) sum += p[i];
+    }
+    db[c] = static_cast<float>(sum);
+  }
+}
+
+}  // namespace convnd

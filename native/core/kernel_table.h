@@ -1,0 +1,81 @@
+// The contract between the portable core and the per-ISA micro-kernels.
+// Each ISA folder under native/kernels/ fills one KernelTable; the core picks one at load time.
+#pragma once
+#include <cstdint>
+
+namespace convnd {
+
+// One register tile of the windowed GEMM: MR output channels x T output positions along the
+// innermost axis. The input is a "row buffer": rowCount rows of rowStride floats, each a
+// zero-padded, phase-split copy of one input row (see row_buffer.h). Tap j of a row reads
+// T consecutive floats starting at tapOffsets[j].
+struct GemmTileArgs {
+  const float* rows;
+  int64_t rowStride;
+  int64_t rowCount;
+  const int32_t* tapOffsets;
+  int32_t taps;
+  const float* weights;  // packed [rowCount][taps][MR]
+  float* out;            // MR x T accumulators, row stride T
+  bool accumulate;       // add to `out` instead of overwriting it
+};
+using GemmTileFn = void (*)(const GemmTileArgs&);
+
+struct GemmKernel {
+  int mr;          // output channels per tile
+  int tileWidth;   // T, output positions per tile
+  GemmTileFn fn;
+};
+
+// Weight gradient tile: acc[c][k] += sum_u columns[c][u] * dyT[u][k] for NC columns and one
+// block of KW output channels (KW = the kernel's kWidth).
+struct WeightGradArgs {
+  const float* dyT;             // [length][kStride], already offset to the k block
+  int64_t kStride;
+  const float* const* columns;  // NC pointers, each to `length` floats
+  int64_t length;
+  float* acc;                   // NC rows of accStride floats, already offset to the k block
+  int64_t accStride;
+};
+using WeightGradFn = void (*)(const WeightGradArgs&);
+
+struct WeightGradKernel {
+  int columns;   // NC
+  int kWidth;    // output channels per tile
+  WeightGradFn fn;
+};
+
+// Pooling over a row buffer (same layout as the GEMM's): T outputs per call.
+// For max/min, `argTap` (if not null) receives the index of the first winning tap
+// (row * taps + j) or -1 when no tap beat the fill value.
+struct PoolTileArgs {
+  const float* rows;
+  int64_t rowStride;
+  int64_t rowCount;
+  const int32_t* tapOffsets;
+  int32_t taps;
+  float* out;       // T values
+  int32_t* argTap;  // T indices, or null
+};
+using PoolTileFn = void (*)(const PoolTileArgs&);
+
+struct KernelTable {
+  const char* isa;       // "avx512" | "avx2" | "neon" | "scalar"
+  GemmKernel gemmWide;   // many output channels per group
+  GemmKernel gemmNarrow; // one output channel per tile: depthwise and tiny groups
+  WeightGradKernel weightGrad;
+  int poolTileWidth;
+  PoolTileFn maxPool, minPool, sumPool;
+};
+
+// Defined by the ISA folders; each is compiled with its own flags.
+const KernelTable& scalarKernels();
+#if defined(__x86_64__) || defined(_M_X64)
+const KernelTable& avx2Kernels();
+const KernelTable& avx512Kernels();
+#endif
+#if defined(__aarch64__) || defined(_M_ARM64)
+const KernelTable& neonKernels();
+#endif
+
+}  // namespace convnd

@@ -1,0 +1,182 @@
+// Max, min and average pooling, forward and backward, on the same row buffers as convolution.
+// Max/min backward recomputes the winning tap of each window (the forward kernel with argTap)
+// and routes the gradient there; average backward is a depthwise data gradient with unit
+// weights over dy pre-divided by each window's divisor.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+#include "axis_map.h"
+#include "ops.h"
+#include "row_buffer.h"
+#include "thread_pool.h"
+#include "windowed_gemm.h"
+
+namespace convnd {
+
+namespace {
+
+struct PoolAxes {
+  AxisMap axes[kAxes];
+};
+
+PoolAxes poolAxes(const PoolDesc& d) {
+  PoolAxes p;
+  for (int a = 0; a < kAxes; ++a)
+    p.axes[a] = forwardAxis(d.in[a], d.kernel[a], d.stride[a], d.dilation[a], d.padBefore[a], d.out[a]);
+  return p;
+}
+
+// Per axis and output position: how many taps count towards the average. With
+// countIncludePad, taps inside the padded extent [-padBefore, in + padAfter) (PyTorch clips
+// windows that ceil mode lets run past it); otherwise taps inside the input.
+std::vector<double> divisors(const PoolDesc& d, int a) {
+  std::vector<double> out(static_cast<size_t>(d.out[a]));
+  const int64_t lo = d.countIncludePad ? -d.padBefore[a] : 0;
+  const int64_t hi = d.countIncludePad ? d.in[a] + d.padAfter[a] : d.in[a];
+  for (int64_t o = 0; o < d.out[a]; ++o) {
+    int64_t count = 0;
+    const int64_t start = o * d.stride[a] - d.padBefore[a];
+    for (int64_t r = 0; r < d.kernel[a]; ++r) {
+      const int64_t i = start + r * d.dilation[a];
+      count += i >= lo && i < hi;
+    }
+    out[static_cast<size_t>(o)] = static_cast<double>(count);
+  }
+  return out;
+}
+
+// Runs the pooling tile kernel over every (plane, od, oh, tile) and hands each finished tile
+// to `finish(plane, od, oh, t0, valid, values, argTaps)`.
+template <class Finish>
+void forEachPoolTile(const KernelTable& k, const PoolDesc& d, const PoolAxes& pa, const float* x,
+                     bool wantArg, Finish finish) {
+  const AxisMap &ad = pa.axes[0], &ah = pa.axes[1], &aw = pa.axes[2];
+  const int64_t T = k.poolTileWidth;
+  const RowLayout layout = makeRowLayout(aw, T);
+  const int64_t rowsPerTile = ad.taps() * ah.taps();
+  const float fill = d.kind == PoolKind::Max ? -INFINITY : d.kind == PoolKind::Min ? INFINITY : 0.0f;
+  const PoolTileFn fn = d.kind == PoolKind::Max ? k.maxPool : d.kind == PoolKind::Min ? k.minPool : k.sumPool;
+  const int64_t wTiles = (aw.count + T - 1) / T;
+  const int64_t inVolume = d.inVolume();
+  ThreadPool& pool = ThreadPool::instance();
+  struct Workspace { std::vector<float> rows, values; std::vector<int32_t> arg; };
+  std::vector<Workspace> spaces(static_cast<size_t>(pool.threads()));
+  // One task a plane keeps every write of a plane (forward or backward) on one thread.
+  pool.parallelFor(d.planes, [&](int64_t plane, int worker) {
+    Workspace& ws = spaces[static_cast<size_t>(worker)];
+    if (ws.rows.empty()) {
+      ws.rows.assign(static_cast<size_t>(rowsPerTile * layout.rowLength + 1), 0.0f);
+      ws.values.assign(static_cast<size_t>(T), 0.0f);
+      ws.arg.assign(static_cast<size_t>(T), -1);
+    }
+    const float* xPlane = x + plane * inVolume;
+    PoolTileArgs args;
+    args.rows = ws.rows.data();
+    args.rowStride = layout.rowLength;
+    args.rowCount = rowsPerTile;
+    args.tapOffsets = layout.tapOffset.data();
+    args.taps = static_cast<int32_t>(aw.taps());
+    args.out = ws.values.data();
+    args.argTap = wantArg ? ws.arg.data() : nullptr;
+    for (int64_t td = 0; td < ad.count; ++td)
+      for (int64_t th = 0; th < ah.count; ++th)
+        for (int64_t tile = 0; tile < wTiles; ++tile) {
+          const int64_t t0 = tile * T;
+          float* row = ws.rows.data();
+          for (int64_t jd = 0; jd < ad.taps(); ++jd) {
+            const int64_t id = ad.inStep * td + ad.offset[jd];
+            for (int64_t jh = 0; jh < ah.taps(); ++jh, row += layout.rowLength) {
+              const int64_t ih = ah.inStep * th + ah.offset[jh];
+              const bool inside = id >= 0 && id < ad.inSize && ih >= 0 && ih < ah.inSize;
+              fillRow(layout, aw, inside ? xPlane + (id * ah.inSize + ih) * aw.inSize : nullptr, t0, fill, row);
+            }
+          }
+          fn(args);
+          finish(plane, td, th, t0, std::min(T, aw.count - t0), ws.values.data(), ws.arg.data());
+        }
+  });
+}
+
+}  // namespace
+
+void poolForward(const KernelTable& k, const PoolDesc& d, const float* x, float* y) {
+  const PoolAxes pa = poolAxes(d);
+  const int64_t outVolume = d.outVolume();
+  std::vector<double> div[kAxes];
+  if (d.kind == PoolKind::Avg)
+    for (int a = 0; a < kAxes; ++a) div[a] = divisors(d, a);
+  forEachPoolTile(k, d, pa, x, false,
+                  [&](int64_t plane, int64_t od, int64_t oh, int64_t t0, int64_t valid,
+                      const float* values, const int32_t*) {
+    float* dst = y + plane * outVolume + (od * d.out[1] + oh) * d.out[2] + t0;
+    if (d.kind != PoolKind::Avg) {
+      std::copy(values, values + valid, dst);
+      return;
+    }
+    const double dh = div[0][static_cast<size_t>(od)] * div[1][static_cast<size_t>(oh)];
+    for (int64_t u = 0; u < valid; ++u)
+      dst[u] = static_cast<float>(values[u] / (dh * div[2][static_cast<size_t>(t0 + u)]));
+  });
+}
+
+void poolBackward(const KernelTable& k, const PoolDesc& d, const float* dy, const float* x, float* dx) {
+  const PoolAxes pa = poolAxes(d);
+  const int64_t inVolume = d.inVolume(), outVolume = d.outVolume();
+  if (d.kind != PoolKind::Avg) {
+    std::fill(dx, dx + d.xLength(), 0.0f);
+    const int64_t tW = pa.axes[2].taps(), tHW = pa.axes[1].taps() * tW;
+    forEachPoolTile(k, d, pa, x, true,
+                    [&](int64_t plane, int64_t od, int64_t oh, int64_t t0, int64_t valid,
+                        const float*, const int32_t* arg) {
+      const float* g = dy + plane * outVolume + (od * d.out[1] + oh) * d.out[2] + t0;
+      float* dxPlane = dx + plane * inVolume;
+      for (int64_t u = 0; u < valid; ++u) {
+        const int64_t o[kAxes] = {od, oh, t0 + u};
+        int64_t idx = 0;
+        for (int a = 0; a < kAxes; ++a) {
+          const int64_t start = o[a] * d.stride[a] - d.padBefore[a];
+          int64_t r;
+          if (arg[u] >= 0) {
+            // Tap index = (jd * taps_h + jh) * taps_w + jw.
+            r = a == 0 ? arg[u] / tHW : a == 1 ? arg[u] / tW % pa.axes[1].taps() : arg[u] % tW;
+          } else {
+            // Every cell was -inf (+inf for min): PyTorch routes to the window's first input cell.
+            r = firstTapInside(start, d.kernel[a], d.dilation[a], d.in[a]);
+          }
+          idx = idx * d.in[a] + start + r * d.dilation[a];
+        }
+        dxPlane[idx] += g[u];
+      }
+    });
+    return;
+  }
+  // Average: dx = depthwise transposed convolution of (dy / divisor) with unit weights.
+  std::vector<double> div[kAxes];
+  for (int a = 0; a < kAxes; ++a) div[a] = divisors(d, a);
+  std::vector<float> scaled(static_cast<size_t>(d.yLength()));
+  for (int64_t p = 0; p < d.planes; ++p)
+    for (int64_t od = 0; od < d.out[0]; ++od)
+      for (int64_t oh = 0; oh < d.out[1]; ++oh)
+        for (int64_t ow = 0; ow < d.out[2]; ++ow) {
+          const int64_t i = ((p * d.out[0] + od) * d.out[1] + oh) * d.out[2] + ow;
+          scaled[static_cast<size_t>(i)] = static_cast<float>(
+              dy[i] / (div[0][static_cast<size_t>(od)] * div[1][static_cast<size_t>(oh)] * div[2][static_cast<size_t>(ow)]));
+        }
+  ConvDesc c;
+  c.batch = 1;
+  c.inChannels = c.outChannels = c.groups = d.planes;
+  for (int a = 0; a < kAxes; ++a) {
+    c.in[a] = d.in[a];
+    c.kernel[a] = d.kernel[a];
+    c.out[a] = d.out[a];
+    c.stride[a] = d.stride[a];
+    c.dilation[a] = d.dilation[a];
+    c.padBefore[a] = d.padBefore[a];
+  }
+  // One weight per tap, shared by every plane.
+  std::vector<float> ones(static_cast<size_t>(c.kernelVolume()), 1.0f);
+  const WeightStrides shared = {0, 0, 0, {c.kernel[1] * c.kernel[2], c.kernel[2], 1}};
+  runDataGradient(k, c, scaled.data(), ones.data(), shared, nullptr, dx);
+}
+
+}  // namespace convnd

@@ -1,0 +1,36 @@
+// The row buffer: a small, zero-padded (or fill-padded) copy of the input rows one tile of
+// outputs reads along the innermost axis. Padding, stride and dilation are resolved here, so
+// that every micro-kernel reads T consecutive floats per tap with unit stride.
+//
+// A tap j of output position t reads input s * t + off[j]. Writing off[j] = s * q + p with
+// 0 <= p < s, the taps of one residue p read one de-interleaved sequence x[s * (t + q) + p], so
+// taps sharing a residue share a segment of the buffer; a segment is split where its taps lie
+// more than a tile apart (large dilation), which bounds the buffer by taps * tile width.
+#pragma once
+#include <cstdint>
+#include <vector>
+#include "axis_map.h"
+
+namespace convnd {
+
+struct RowLayout {
+  struct Segment {
+    int64_t residue;  // p
+    int64_t qFirst;   // smallest q of the segment's taps
+    int64_t length;   // floats stored
+    int64_t start;    // offset in the row
+  };
+  int64_t tileWidth = 0;
+  int64_t rowLength = 0;  // floats a row occupies
+  std::vector<Segment> segments;
+  std::vector<int32_t> tapOffset;  // per tap of the axis: where its T floats start
+};
+
+RowLayout makeRowLayout(const AxisMap& axis, int64_t tileWidth);
+
+// Fills one row for the tile starting at output position t0 from `input` (one input row of
+// axis.inSize floats, or null for a row entirely outside the input).
+void fillRow(const RowLayout& layout, const AxisMap& axis, const float* input, int64_t t0,
+             float fill, float* row);
+
+}  // namespace convnd

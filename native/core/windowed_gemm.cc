@@ -1,0 +1,131 @@
+#include "windowed_gemm.h"
+
+#include <algorithm>
+#include <vector>
+#include "row_buffer.h"
+#include "thread_pool.h"
+#include "tiling.h"
+
+namespace convnd {
+
+namespace {
+
+// Packs weights as [group][k block][c][jd][jh][jw][MR], zero for channels past outPerGroup,
+// the order in which the tile kernel consumes them.
+std::vector<float> packWeights(const WindowedGemm& p, int mr) {
+  const int64_t tD = p.axes[0].taps(), tH = p.axes[1].taps(), tW = p.axes[2].taps();
+  const int64_t kPadded = roundUp(p.outPerGroup, mr);
+  const int64_t perBlock = p.inPerGroup * tD * tH * tW * mr;
+  std::vector<float> packed(static_cast<size_t>(p.groups * (kPadded / mr) * perBlock), 0.0f);
+  const WeightStrides& s = p.weightStrides;
+  float* dst = packed.data();
+  for (int64_t g = 0; g < p.groups; ++g)
+    for (int64_t kb = 0; kb < kPadded; kb += mr)
+      for (int64_t c = 0; c < p.inPerGroup; ++c)
+        for (int64_t jd = 0; jd < tD; ++jd)
+          for (int64_t jh = 0; jh < tH; ++jh)
+            for (int64_t jw = 0; jw < tW; ++jw, dst += mr) {
+              const float* src = p.weights + g * s.group + c * s.inChannel +
+                                 p.axes[0].weightIndex[jd] * s.axis[0] +
+                                 p.axes[1].weightIndex[jh] * s.axis[1] +
+                                 p.axes[2].weightIndex[jw] * s.axis[2];
+              for (int m = 0; m < mr && kb + m < p.outPerGroup; ++m)
+                dst[m] = src[(kb + m) * s.outChannel];
+            }
+  return packed;
+}
+
+}  // namespace
+
+void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
+  const AxisMap &ad = p.axes[0], &ah = p.axes[1], &aw = p.axes[2];
+  if (ad.count == 0 || ah.count == 0 || aw.count == 0) return;
+  // Few output channels per group (depthwise) would waste most of a wide tile's rows.
+  const GemmKernel& kernel =
+      p.outPerGroup * 2 < kernels.gemmWide.mr ? kernels.gemmNarrow : kernels.gemmWide;
+  const int mr = kernel.mr;
+  const int64_t T = kernel.tileWidth;
+  const int64_t kPadded = roundUp(p.outPerGroup, mr);
+  const int64_t tD = ad.taps(), tH = ah.taps(), tW = aw.taps();
+  const RowLayout layout = makeRowLayout(aw, T);
+  const std::vector<float> packed = packWeights(p, mr);
+  const int64_t blockFloats = p.inPerGroup * tD * tH * tW * mr;
+  const int64_t rowsPerChannel = tD * tH;
+  const int64_t channelChunk =
+      std::max<int64_t>(1, kRowBufferFloats / std::max<int64_t>(1, rowsPerChannel * layout.rowLength));
+
+  const int64_t inVolume = ad.inSize * ah.inSize * aw.inSize;
+  const int64_t outVolume = p.outExtent[0] * p.outExtent[1] * p.outExtent[2];
+  const int64_t wTiles = (aw.count + T - 1) / T;
+  const int64_t tasks = p.batch * p.groups * ad.count * ah.count * wTiles;
+
+  ThreadPool& pool = ThreadPool::instance();
+  struct Workspace { std::vector<float> rows, acc; };
+  std::vector<Workspace> spaces(static_cast<size_t>(pool.threads()));
+
+  pool.parallelFor(tasks, [&](int64_t task, int worker) {
+    Workspace& ws = spaces[static_cast<size_t>(worker)];
+    const int64_t chunkRows = std::min(channelChunk, p.inPerGroup) * rowsPerChannel;
+    if (ws.rows.empty()) {
+      ws.rows.assign(static_cast<size_t>(std::max<int64_t>(1, chunkRows) * layout.rowLength + T), 0.0f);
+      ws.acc.assign(static_cast<size_t>(kPadded * T), 0.0f);
+    }
+    int64_t rest = task;
+    const int64_t tile = rest % wTiles; rest /= wTiles;
+    const int64_t th = rest % ah.count; rest /= ah.count;
+    const int64_t td = rest % ad.count; rest /= ad.count;
+    const int64_t g = rest % p.groups;
+    const int64_t n = rest / p.groups;
+    const int64_t t0 = tile * T;
+
+    const float* inGroup = p.input + (n * p.groups + g) * p.inPerGroup * inVolume;
+    GemmTileArgs args;
+    args.rows = ws.rows.data();
+    args.rowStride = layout.rowLength;
+    args.tapOffsets = layout.tapOffset.data();
+    args.taps = static_cast<int32_t>(tW);
+
+    bool first = true;
+    for (int64_t c0 = 0; c0 < p.inPerGroup || first; c0 += channelChunk) {
+      const int64_t cEnd = std::min(p.inPerGroup, c0 + channelChunk);
+      float* row = ws.rows.data();
+      for (int64_t c = c0; c < cEnd; ++c)
+        for (int64_t jd = 0; jd < tD; ++jd) {
+          const int64_t id = ad.inStep * td + ad.offset[jd];
+          for (int64_t jh = 0; jh < tH; ++jh, row += layout.rowLength) {
+            const int64_t ih = ah.inStep * th + ah.offset[jh];
+            const bool inside = id >= 0 && id < ad.inSize && ih >= 0 && ih < ah.inSize;
+            const float* src = inside ? inGroup + (c * ad.inSize + id) * ah.inSize * aw.inSize + ih * aw.inSize : nullptr;
+            fillRow(layout, aw, src, t0, 0.0f, row);
+          }
+        }
+      args.rowCount = (cEnd - c0) * rowsPerChannel;
+      args.accumulate = !first;
+      for (int64_t kb = 0; kb < kPadded; kb += mr) {
+        args.weights = packed.data() + (g * kPadded + kb) / mr * blockFloats +
+                       c0 * rowsPerChannel * tW * mr;
+        args.out = ws.acc.data() + kb * T;
+        kernel.fn(args);
+      }
+      first = false;
+    }
+
+    // Scatter the tile to its (possibly strided) output positions, adding the bias.
+    const int64_t valid = std::min(T, aw.count - t0);
+    const int64_t od = ad.outStart + ad.outStep * td, oh = ah.outStart + ah.outStep * th;
+    for (int64_t k = 0; k < p.outPerGroup; ++k) {
+      const int64_t channel = g * p.outPerGroup + k;
+      const float b = p.bias ? p.bias[channel] : 0.0f;
+      float* dst = p.output + (n * p.groups * p.outPerGroup + channel) * outVolume +
+                   (od * p.outExtent[1] + oh) * p.outExtent[2] + aw.outStart + aw.outStep * t0;
+      const float* src = ws.acc.data() + k * T;
+      if (aw.outStep == 1) {
+        for (int64_t u = 0; u < valid; ++u) dst[u] = src[u] + b;
+      } else {
+        for (int64_t u = 0; u < valid; ++u) dst[u * aw.outStep] = src[u] + b;
+      }
+    }
+  });
+}
+
+}  // namespace convnd

@@ -1,0 +1,43 @@
+// The one engine behind forward convolution, the data gradient and transposed convolution:
+// a windowed GEMM over a strided view of the input, never materialised.
+//
+// For every group g, batch n and output channel k of the group,
+//   out[n, g, k, pos(t)] = bias[g, k] + sum_{c, jd, jh, jw} W(g, k, c, jd, jh, jw) *
+//                          in[n, g, c, inStep * t + offset[j]]   (per axis, zero outside)
+// where the axis maps (axis_map.h) say which positions and taps take part.
+#pragma once
+#include <cstdint>
+#include "axis_map.h"
+#include "descriptors.h"
+#include "kernel_table.h"
+
+namespace convnd {
+
+// Where weight (g, k, c, tap) lives: base[g*group + k*outChannel + c*inChannel +
+// weightIndexD*axis[0] + weightIndexH*axis[1] + weightIndexW*axis[2]].
+struct WeightStrides {
+  int64_t group, outChannel, inChannel, axis[kAxes];
+};
+
+struct WindowedGemm {
+  int64_t batch, groups, inPerGroup, outPerGroup;
+  const float* input;        // [batch][groups * inPerGroup][axes' inSize...]
+  float* output;             // [batch][groups * outPerGroup][outExtent...]
+  int64_t outExtent[kAxes];  // full output extents (the maps may cover a strided subset)
+  AxisMap axes[kAxes];
+  const float* weights;
+  WeightStrides weightStrides;
+  const float* bias;         // per output channel (groups * outPerGroup), or null
+};
+
+void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& problem);
+
+// The data gradient of the forward problem `d` whose weight element (g, k, c, r) lives at
+// w[g*group + k*outChannel + c*inChannel + r...*axis] (`forwardStrides` in forward terms):
+// every stride phase of dx run as its own windowed GEMM. Pooling's average backward uses it
+// with one set of unit weights shared by all planes (zero group and channel strides).
+void runDataGradient(const KernelTable& kernels, const ConvDesc& d, const float* dy,
+                     const float* w, const WeightStrides& forwardStrides, const float* bias,
+                     float* dx);
+
+}  // namespace convnd

@@ -1,0 +1,35 @@
+// AVX-512F kernels (16 floats a register, 32 registers). Compiled with -mavx512f -mfma only:
+// no BW/VL/DQ instruction is used, so AVX-512F alone is required at run time.
+#include <immintrin.h>
+#include "../generic/tile_kernels.h"
+
+namespace {
+
+struct Avx512 {
+  using reg = __m512;
+  using mask = __mmask16;
+  static constexpr int lanes = 16;
+  static reg zero() { return _mm512_setzero_ps(); }
+  static reg load(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, reg r) { _mm512_storeu_ps(p, r); }
+  static reg set1(float f) { return _mm512_set1_ps(f); }
+  static reg fmadd(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }
+  static reg add(reg a, reg b) { return _mm512_add_ps(a, b); }
+  template <bool IsMax>
+  static mask beats(reg v, reg acc) {
+    mask better = IsMax ? _mm512_cmp_ps_mask(v, acc, _CMP_GT_OQ) : _mm512_cmp_ps_mask(v, acc, _CMP_LT_OQ);
+    mask newNan = static_cast<mask>(_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) &
+                                    _mm512_cmp_ps_mask(acc, acc, _CMP_ORD_Q));
+    return static_cast<mask>(better | newNan);
+  }
+  // _mm512_mask_blend_ps(k, a, b) takes b where k is set.
+  static reg blend(mask m, reg ifTrue, reg ifFalse) { return _mm512_mask_blend_ps(m, ifFalse, ifTrue); }
+};
+
+// 12x32 GEMM tile: 24 accumulators + 2 inputs + 1 broadcast of the 32 zmm registers.
+const convnd::KernelTable table =
+    convnd::tiles::makeKernelTable<Avx512, 12, 2, 4, 12, 2, 4>("avx512");
+
+}  // namespace
+
+const convnd::KernelTable& convnd::avx512Kernels() { return table; }

@@ -1,0 +1,127 @@
+// Micro-kernels written once over a small vector interface V and compiled once per ISA.
+// Each ISA translation unit defines V in an anonymous namespace, so every instantiation below
+// has internal linkage: no AVX code can be merged into another ISA's object by the linker.
+// This header deliberately uses no standard-library templates for the same reason.
+//
+// V provides: reg, mask, lanes, zero(), load(p), store(p, r), set1(f), fmadd(a, b, c) = a*b+c,
+// add(a, b), mul(a, b), beats<IsMax>(v, acc) (v > acc, or v is NaN and acc is not),
+// blend(m, ifTrue, ifFalse), and tapIndex registers as float vectors.
+#pragma once
+#include <cstdint>
+#include "../../core/kernel_table.h"
+
+namespace convnd {
+namespace tiles {
+
+// acc[m][v] += w[m] * x[v]: the x row is loaded once per tap and reused by MR channels.
+template <class V, int MR, int NV>
+void gemmTile(const GemmTileArgs& a) {
+  constexpr int L = V::lanes;
+  constexpr int T = NV * L;
+  typename V::reg acc[MR][NV];
+  for (int m = 0; m < MR; ++m)
+    for (int v = 0; v < NV; ++v)
+      acc[m][v] = a.accumulate ? V::load(a.out + m * T + v * L) : V::zero();
+  const float* w = a.weights;
+  for (int64_t r = 0; r < a.rowCount; ++r) {
+    const float* row = a.rows + r * a.rowStride;
+    for (int32_t j = 0; j < a.taps; ++j) {
+      const float* xp = row + a.tapOffsets[j];
+      typename V::reg x[NV];
+      for (int v = 0; v < NV; ++v) x[v] = V::load(xp + v * L);
+      for (int m = 0; m < MR; ++m) {
+        typename V::reg wm = V::set1(w[m]);
+        for (int v = 0; v < NV; ++v) acc[m][v] = V::fmadd(wm, x[v], acc[m][v]);
+      }
+      w += MR;
+    }
+  }
+  for (int m = 0; m < MR; ++m)
+    for (int v = 0; v < NV; ++v) V::store(a.out + m * T + v * L, acc[m][v]);
+}
+
+// acc[c][k] += sum_u col[c][u] * dyT[u][k]: the dy vector is loaded once per u and reused by
+// NC columns; the reduction runs over the whole tile in registers.
+template <class V, int NC, int NK>
+void weightGradTile(const WeightGradArgs& a) {
+  constexpr int L = V::lanes;
+  typename V::reg acc[NC][NK];
+  for (int c = 0; c < NC; ++c)
+    for (int k = 0; k < NK; ++k) acc[c][k] = V::load(a.acc + c * a.accStride + k * L);
+  for (int64_t u = 0; u < a.length; ++u) {
+    typename V::reg d[NK];
+    for (int k = 0; k < NK; ++k) d[k] = V::load(a.dyT + u * a.kStride + k * L);
+    for (int c = 0; c < NC; ++c) {
+      typename V::reg xc = V::set1(a.columns[c][u]);
+      for (int k = 0; k < NK; ++k) acc[c][k] = V::fmadd(xc, d[k], acc[c][k]);
+    }
+  }
+  for (int c = 0; c < NC; ++c)
+    for (int k = 0; k < NK; ++k) V::store(a.acc + c * a.accStride + k * L, acc[c][k]);
+}
+
+// Max (IsMax) or min pooling: the first tap in row-major window order that beats the running
+// extreme wins; a NaN beats any number, so a NaN in the window makes the output NaN.
+template <class V, bool IsMax, int NV>
+void extremePoolTile(const PoolTileArgs& a) {
+  constexpr int L = V::lanes;
+  typename V::reg best[NV], arg[NV];
+  const float fill = IsMax ? -__builtin_inff() : __builtin_inff();
+  for (int v = 0; v < NV; ++v) {
+    best[v] = V::set1(fill);
+    arg[v] = V::set1(-1.0f);
+  }
+  float tap = 0.0f;  // exact: windows have far fewer than 2^24 taps
+  for (int64_t r = 0; r < a.rowCount; ++r) {
+    const float* row = a.rows + r * a.rowStride;
+    for (int32_t j = 0; j < a.taps; ++j, tap += 1.0f) {
+      const float* xp = row + a.tapOffsets[j];
+      typename V::reg t = V::set1(tap);
+      for (int v = 0; v < NV; ++v) {
+        typename V::reg x = V::load(xp + v * L);
+        typename V::mask m = V::template beats<IsMax>(x, best[v]);
+        best[v] = V::blend(m, x, best[v]);
+        arg[v] = V::blend(m, t, arg[v]);
+      }
+    }
+  }
+  for (int v = 0; v < NV; ++v) V::store(a.out + v * L, best[v]);
+  if (a.argTap) {
+    float tmp[NV * L];
+    for (int v = 0; v < NV; ++v) V::store(tmp + v * L, arg[v]);
+    for (int i = 0; i < NV * L; ++i) a.argTap[i] = static_cast<int32_t>(tmp[i]);
+  }
+}
+
+template <class V, int NV>
+void sumPoolTile(const PoolTileArgs& a) {
+  constexpr int L = V::lanes;
+  typename V::reg sum[NV];
+  for (int v = 0; v < NV; ++v) sum[v] = V::zero();
+  for (int64_t r = 0; r < a.rowCount; ++r) {
+    const float* row = a.rows + r * a.rowStride;
+    for (int32_t j = 0; j < a.taps; ++j) {
+      const float* xp = row + a.tapOffsets[j];
+      for (int v = 0; v < NV; ++v) sum[v] = V::add(sum[v], V::load(xp + v * L));
+    }
+  }
+  for (int v = 0; v < NV; ++v) V::store(a.out + v * L, sum[v]);
+}
+
+// Builds an ISA's table from its vector type and register-blocking choices.
+template <class V, int WideMR, int WideNV, int NarrowNV, int GradNC, int GradNK, int PoolNV>
+KernelTable makeKernelTable(const char* isa) {
+  KernelTable t;
+  t.isa = isa;
+  t.gemmWide = {WideMR, WideNV * V::lanes, &gemmTile<V, WideMR, WideNV>};
+  t.gemmNarrow = {1, NarrowNV * V::lanes, &gemmTile<V, 1, NarrowNV>};
+  t.weightGrad = {GradNC, GradNK * V::lanes, &weightGradTile<V, GradNC, GradNK>};
+  t.poolTileWidth = PoolNV * V::lanes;
+  t.maxPool = &extremePoolTile<V, true, PoolNV>;
+  t.minPool = &extremePoolTile<V, false, PoolNV>;
+  t.sumPool = &sumPoolTile<V, PoolNV>;
+  return t;
+}
+
+}  // namespace tiles
+}  // namespace convnd

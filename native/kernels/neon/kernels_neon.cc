@@ -1,0 +1,33 @@
+// NEON kernels for arm64 (4 floats a register, 32 registers). NEON is part of every arm64 CPU.
+#include <arm_neon.h>
+#include "../generic/tile_kernels.h"
+
+namespace {
+
+struct Neon {
+  using reg = float32x4_t;
+  using mask = uint32x4_t;
+  static constexpr int lanes = 4;
+  static reg zero() { return vdupq_n_f32(0.0f); }
+  static reg load(const float* p) { return vld1q_f32(p); }
+  static void store(float* p, reg r) { vst1q_f32(p, r); }
+  static reg set1(float f) { return vdupq_n_f32(f); }
+  static reg fmadd(reg a, reg b, reg c) { return vfmaq_f32(c, a, b); }
+  static reg add(reg a, reg b) { return vaddq_f32(a, b); }
+  template <bool IsMax>
+  static mask beats(reg v, reg acc) {
+    mask better = IsMax ? vcgtq_f32(v, acc) : vcltq_f32(v, acc);
+    mask vIsNan = vmvnq_u32(vceqq_f32(v, v));
+    mask accIsNum = vceqq_f32(acc, acc);
+    return vorrq_u32(better, vandq_u32(vIsNan, accIsNum));
+  }
+  static reg blend(mask m, reg ifTrue, reg ifFalse) { return vbslq_f32(m, ifTrue, ifFalse); }
+};
+
+// 8x12 GEMM tile: 24 accumulators + 3 inputs + 1 broadcast of the 32 q registers.
+const convnd::KernelTable table =
+    convnd::tiles::makeKernelTable<Neon, 8, 3, 4, 8, 3, 4>("neon");
+
+}  // namespace
+
+const convnd::KernelTable& convnd::neonKernels() { return table; }

@@ -1,0 +1,138 @@
+// Native test: every kernel set this CPU supports against the double-precision reference, on
+// random problems covering 1-3 axes, stride, dilation, padding, groups and pooling options.
+// Built and run by scripts/test-native-kernels.sh (x86-64) and scripts/test-neon-qemu.sh
+// (arm64 under qemu). Prints "N passed, M failed" and exits non-zero on any failure.
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+#include "../core/isa_dispatch.h"
+#include "../core/ops.h"
+#include "../core/reference.h"
+
+using namespace convnd;
+
+namespace {
+
+std::mt19937 rng(12345);
+
+int64_t pick(int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); }
+
+std::vector<float> randomData(int64_t n) {
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& f : v) f = u(rng);
+  return v;
+}
+
+// |got - want| <= tol * (scale + 1), scale = max |want| over the tensor.
+bool close(const std::vector<float>& got, const std::vector<float>& want, double tol, std::string& why) {
+  double scale = 0.0;
+  for (float w : want) scale = std::fmax(scale, std::fabs(w));
+  for (size_t i = 0; i < got.size(); ++i) {
+    bool bothNan = std::isnan(got[i]) && std::isnan(want[i]);
+    if (!bothNan && !(std::fabs(double(got[i]) - want[i]) <= tol * (scale + 1.0))) {
+      why = "element " + std::to_string(i) + ": got " + std::to_string(got[i]) + ", want " + std::to_string(want[i]);
+      return false;
+    }
+  }
+  return true;
+}
+
+ConvDesc randomConv() {
+  ConvDesc d;
+  const int axes = static_cast<int>(pick(1, 3));
+  d.batch = pick(1, 2);
+  d.groups = pick(1, 3);
+  d.inChannels = d.groups * pick(1, 4);
+  d.outChannels = d.groups * pick(1, 9);
+  if (pick(0, 5) == 0) d.inChannels = d.outChannels = d.groups;  // depthwise
+  for (int a = kAxes - axes; a < kAxes; ++a) {
+    d.kernel[a] = pick(1, 4);
+    d.stride[a] = pick(1, 3);
+    d.dilation[a] = pick(1, 2);
+    d.padBefore[a] = pick(0, 3);
+    const int64_t padAfter = pick(0, 3);
+    const int64_t span = d.dilation[a] * (d.kernel[a] - 1) + 1;
+    d.in[a] = pick(std::max<int64_t>(1, span - d.padBefore[a] - padAfter), a == 2 ? 40 : 9);
+    d.out[a] = (d.in[a] + d.padBefore[a] + padAfter - span) / d.stride[a] + 1;
+  }
+  return d;
+}
+
+PoolDesc randomPool() {
+  for (;;) {
+    PoolDesc d;
+    d.kind = static_cast<PoolKind>(pick(0, 2));
+    d.countIncludePad = pick(0, 1);
+    d.planes = pick(1, 5);
+    const int axes = static_cast<int>(pick(1, 3));
+    for (int a = kAxes - axes; a < kAxes; ++a) {
+      d.kernel[a] = pick(1, 4);
+      d.stride[a] = pick(1, 3);
+      d.dilation[a] = pick(1, 2);
+      d.padBefore[a] = pick(0, d.kernel[a] / 2);
+      d.padAfter[a] = pick(0, d.kernel[a] / 2);
+      const int64_t span = d.dilation[a] * (d.kernel[a] - 1) + 1;
+      d.in[a] = pick(std::max<int64_t>(1, span - d.padBefore[a] - d.padAfter[a]), a == 2 ? 40 : 9);
+      d.out[a] = (d.in[a] + d.padBefore[a] + d.padAfter[a] - span) / d.stride[a] + 1;
+    }
+    if (checkPoolDesc(d).empty()) return d;
+  }
+}
+
+int passed = 0, failed = 0;
+
+void report(bool ok, const char* isa, const char* op, int trial, const std::string& why) {
+  if (ok) {
+    ++passed;
+  } else {
+    ++failed;
+    std::printf("FAIL %s %s trial %d: %s\n", isa, op, trial, why.c_str());
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int trials = argc > 1 ? std::atoi(argv[1]) : 300;
+  const std::vector<const KernelTable*> sets = supportedKernelSets();
+  std::printf("kernel sets:");
+  for (const KernelTable* t : sets) std::printf(" %s", t->isa);
+  std::printf("\n");
+  for (int trial = 0; trial < trials; ++trial) {
+    const ConvDesc d = randomConv();
+    if (!checkConvDesc(d).empty()) { std::printf("bad random conv\n"); return 2; }
+    const std::vector<float> x = randomData(d.xLength()), w = randomData(d.wLength()),
+                             b = randomData(d.outChannels), dy = randomData(d.yLength()),
+                             bx = randomData(d.inChannels);
+    std::vector<float> y0(d.yLength()), dx0(d.xLength()), dw0(d.wLength());
+    reference::convForward(d, x.data(), w.data(), b.data(), y0.data());
+    reference::convBackwardData(d, dy.data(), w.data(), bx.data(), dx0.data());
+    reference::convBackwardWeight(d, dy.data(), x.data(), dw0.data());
+    const PoolDesc p = randomPool();
+    const std::vector<float> px = randomData(p.xLength()), pdy = randomData(p.yLength());
+    std::vector<float> py0(p.yLength()), pdx0(p.xLength());
+    reference::poolForward(p, px.data(), py0.data());
+    reference::poolBackward(p, pdy.data(), px.data(), pdx0.data());
+    for (const KernelTable* k : sets) {
+      std::string why;
+      std::vector<float> y(d.yLength()), dx(d.xLength()), dw(d.wLength());
+      convForward(*k, d, x.data(), w.data(), b.data(), y.data());
+      report(close(y, y0, 1e-5, why), k->isa, "convForward", trial, why);
+      convBackwardData(*k, d, dy.data(), w.data(), bx.data(), dx.data());
+      report(close(dx, dx0, 1e-5, why), k->isa, "convBackwardData", trial, why);
+      convBackwardWeight(*k, d, dy.data(), x.data(), dw.data());
+      report(close(dw, dw0, 1e-5, why), k->isa, "convBackwardWeight", trial, why);
+      std::vector<float> py(p.yLength()), pdx(p.xLength());
+      poolForward(*k, p, px.data(), py.data());
+      report(close(py, py0, 1e-6, why), k->isa, "poolForward", trial, why);
+      poolBackward(*k, p, pdy.data(), px.data(), pdx.data());
+      report(close(pdx, pdx0, 1e-5, why), k->isa, "poolBackward", trial, why);
+    }
+  }
+  std::printf("%d passed, %d failed\n", passed, failed);
+  return failed == 0 ? 0 : 1;
+}
