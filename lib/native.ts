@@ -23,6 +23,8 @@ export interface NativeAddon {
   poolBackwardAsync(dy: Buffer32, x: Buffer32, dx: Buffer32, desc: number[]): Promise<void>;
   backendInfo(): { isa: string; threads: number; supported: string[] };
   setNumThreads(n: number): void;
+  /** FMA rate of the active kernel set on `threads` threads, GF/s (for benchmarks). */
+  peakGflops(threads: number, milliseconds: number): number;
 }
 
 const req = createRequire(__filename);

@@ -5,6 +5,8 @@
 // returning a Promise that settles on the JavaScript thread after the work ran off it.
 #include <napi.h>
 
+#include <algorithm>
+#include <chrono>
 #include <functional>
 #include <new>
 #include <string>
@@ -176,6 +178,40 @@ Napi::Value backendInfo(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// peakGflops(threads, milliseconds): the FMA rate of the active kernel set, run on `threads`
+// threads of the pool for about `milliseconds`: the yardstick for "% of peak" in benchmarks.
+Napi::Value peakGflops(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const KernelTable& k = activeKernels();
+  const int threads = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 1;
+  const double ms = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : 200.0;
+  if (threads < 1 || threads > 256 || !(ms > 0 && ms <= 10000)) {
+    Napi::RangeError::New(env, "convnd native peakGflops: threads must be 1-256 and milliseconds 0-10000").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  ThreadPool& pool = ThreadPool::instance();
+  const int saved = pool.threads();
+  pool.setThreads(threads);
+  // Calibrate on one thread, then time `threads` copies of the loop.
+  int64_t iterations = 1 << 16;
+  volatile float sink = 0.0f;
+  for (;;) {
+    auto t0 = std::chrono::steady_clock::now();
+    sink = sink + k.fmaPeakLoop(iterations);
+    double elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (elapsed > ms / 4 || iterations > (int64_t(1) << 40)) {
+      iterations = static_cast<int64_t>(iterations * ms / std::max(elapsed, 1e-3));
+      break;
+    }
+    iterations *= 4;
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  pool.parallelFor(threads, [&](int64_t, int) { sink = sink + k.fmaPeakLoop(iterations); });
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  pool.setThreads(saved);
+  return Napi::Number::New(env, double(iterations) * k.fmaFlopsPerIteration * threads / seconds / 1e9);
+}
+
 Napi::Value setNumThreads(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsNumber()) {
@@ -208,6 +244,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   CONVND_EXPORT("poolBackward", preparePoolBackward);
   exports.Set("backendInfo", Napi::Function::New(env, backendInfo, "backendInfo"));
   exports.Set("setNumThreads", Napi::Function::New(env, setNumThreads, "setNumThreads"));
+  exports.Set("peakGflops", Napi::Function::New(env, peakGflops, "peakGflops"));
   return exports;
 }
 

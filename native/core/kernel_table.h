@@ -66,6 +66,9 @@ struct KernelTable {
   WeightGradKernel weightGrad;
   int poolTileWidth;
   PoolTileFn maxPool, minPool, sumPool;
+  // Peak-rate probe: fmaPeakLoop(n) performs n * fmaFlopsPerIteration flops of pure FMA.
+  int fmaFlopsPerIteration;
+  float (*fmaPeakLoop)(int64_t iterations);
 };
 
 // Defined by the ISA folders; each is compiled with its own flags.

@@ -108,6 +108,24 @@ void sumPoolTile(const PoolTileArgs& a) {
   for (int v = 0; v < NV; ++v) V::store(a.out + v * L, sum[v]);
 }
 
+// Independent FMA chains, enough to cover FMA latency x ports on every target: the loop runs
+// at the core's peak FMA rate and serves to measure it (the benchmark's "% of peak").
+constexpr int kFmaChains = 12;
+
+template <class V>
+float fmaPeakLoop(int64_t iterations) {
+  typename V::reg acc[kFmaChains];
+  for (int j = 0; j < kFmaChains; ++j) acc[j] = V::set1(0.001f * static_cast<float>(j));
+  const typename V::reg a = V::set1(0.9999999f), b = V::set1(1e-7f);
+  for (int64_t i = 0; i < iterations; ++i)
+    for (int j = 0; j < kFmaChains; ++j) acc[j] = V::fmadd(acc[j], a, b);
+  typename V::reg sum = acc[0];
+  for (int j = 1; j < kFmaChains; ++j) sum = V::add(sum, acc[j]);
+  float out[V::lanes];
+  V::store(out, sum);
+  return out[0];
+}
+
 // Builds an ISA's table from its vector type and register-blocking choices.
 template <class V, int WideMR, int WideNV, int NarrowNV, int GradNC, int GradNK, int PoolNV>
 KernelTable makeKernelTable(const char* isa) {
@@ -120,6 +138,8 @@ KernelTable makeKernelTable(const char* isa) {
   t.maxPool = &extremePoolTile<V, true, PoolNV>;
   t.minPool = &extremePoolTile<V, false, PoolNV>;
   t.sumPool = &sumPoolTile<V, PoolNV>;
+  t.fmaFlopsPerIteration = 2 * kFmaChains * V::lanes;
+  t.fmaPeakLoop = &fmaPeakLoop<V>;
   return t;
 }
 

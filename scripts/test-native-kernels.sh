@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Builds native/test/kernel_test.cc for this machine and runs it: every kernel set the CPU
+# supports against the double-precision reference. Usage: test-native-kernels.sh [trials]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=build-test/x64
+mkdir -p "$out"
+CXX=${CXX:-g++}
+flags=(-std=c++17 -O2 -g -Wall -Wextra ${EXTRA_CXXFLAGS:-})
+core=(native/core/*.cc native/kernels/scalar/kernels_scalar.cc)
+"$CXX" "${flags[@]}" -mavx2 -mfma -c native/kernels/avx2/kernels_avx2.cc -o "$out/avx2.o"
+"$CXX" "${flags[@]}" -mavx512f -mfma -c native/kernels/avx512/kernels_avx512.cc -o "$out/avx512.o"
+"$CXX" "${flags[@]}" -o "$out/kernel_test" native/test/kernel_test.cc "${core[@]}" "$out/avx2.o" "$out/avx512.o" -lpthread
+"$out/kernel_test" "${1:-300}"

@@ -1,0 +1,39 @@
+// Results are bitwise identical at any thread count: work items never share an accumulator.
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  avgPoolBackward, conv, convBackward, convTranspose, getNumThreads, maxPool, maxPoolBackward, setNumThreads,
+} from '../../lib/index.js';
+import { requestedIsa } from '../helpers/oracle.js';
+import { randomTensor, rng } from '../helpers/random.js';
+
+const { isa, available } = requestedIsa();
+
+function runAll(): Float32Array[] {
+  const r = rng(7);
+  const x = randomTensor(r, [2, 16, 19, 23]);
+  const w = randomTensor(r, [24, 8, 3, 3]);
+  const opts = { padding: 1, stride: [1, 2], groups: 2 };
+  const y = conv(x, w, opts);
+  const g = convBackward(randomTensor(r, y.shape), x, w, opts);
+  const t = convTranspose(y, w, { stride: [1, 2], groups: 2, padding: 1 });
+  const p = { kernel: 3, stride: 2, padding: 1 };
+  const dyPool = randomTensor(r, maxPool(x, p).shape);
+  return [y.data, g.dx!.data, g.dw!.data, g.db!.data, t.data, maxPool(x, p).data,
+    maxPoolBackward(dyPool, x, p).data, avgPoolBackward(dyPool, x, p).data];
+}
+
+describe.skipIf(!available)(`thread-count determinism on ${isa}`, () => {
+  const saved = getNumThreads();
+  afterAll(() => setNumThreads(saved));
+
+  it('gives the same bits on 1, 2 and 3 threads', () => {
+    setNumThreads(1);
+    const one = runAll();
+    for (const n of [2, 3]) {
+      setNumThreads(n);
+      expect(getNumThreads()).toBe(n);
+      const many = runAll();
+      many.forEach((arr, i) => expect(Buffer.from(arr.buffer).equals(Buffer.from(one[i].buffer)), `output ${i} on ${n} threads`).toBe(true));
+    }
+  });
+});
