@@ -20,7 +20,9 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
   const AxisMap &ad = axes[0], &ah = axes[1], &aw = axes[2];
   const WeightGradKernel& kernel = kernels.weightGrad;
   const int nc = kernel.columns;
-  const int64_t T = kernels.gemmWide.tileWidth;
+  // The reduction over a row's positions runs inside the kernel, so a tile may be a whole
+  // output row (up to kTaskWidth): longer register-resident reductions, fewer row fills.
+  const int64_t T = std::min(aw.count, kTaskWidth);
   const RowLayout layout = makeRowLayout(aw, T);
   const int64_t Kg = d.outPerGroup(), Cg = d.inPerGroup();
   const int64_t kPadded = roundUp(Kg, kernel.kWidth);
@@ -36,7 +38,28 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
                            (Cg + 7) / 8));
   const int64_t chunksPerGroup = (Cg + chunk - 1) / chunk;
 
-  ThreadPool::instance().parallelFor(d.groups * chunksPerGroup, [&](int64_t task, int) {
+  // dY once, transposed per row tile to [u][k] so that k is the vector axis, zero past the
+  // edges: every channel chunk below reads it, so no task repeats the transposition.
+  const int64_t rowTiles = d.batch * ad.count * ah.count * wTiles;
+  const int64_t tileFloats = T * kPadded;
+  std::vector<float> dyT(static_cast<size_t>(d.groups * rowTiles * tileFloats));
+  ThreadPool& pool = ThreadPool::instance();
+  pool.parallelFor(d.groups * rowTiles, [&](int64_t item, int) {
+    const int64_t g = item / rowTiles;
+    int64_t rest = item % rowTiles;
+    const int64_t tile = rest % wTiles; rest /= wTiles;
+    const int64_t th = rest % ah.count; rest /= ah.count;
+    const int64_t td = rest % ad.count;
+    const int64_t n = rest / ad.count;
+    const int64_t t0 = tile * T, valid = std::min(T, aw.count - t0);
+    const float* src = dy + (n * d.outChannels + g * Kg) * outVolume + (td * d.out[1] + th) * d.out[2] + t0;
+    float* dst = dyT.data() + item * tileFloats;
+    std::fill(dst, dst + tileFloats, 0.0f);
+    for (int64_t k = 0; k < Kg; ++k)
+      for (int64_t u = 0; u < valid; ++u) dst[u * kPadded + k] = src[k * outVolume + u];
+  });
+
+  pool.parallelFor(d.groups * chunksPerGroup, [&](int64_t task, int) {
     const int64_t g = task / chunksPerGroup;
     const int64_t c0 = task % chunksPerGroup * chunk;
     const int64_t cEnd = std::min(Cg, c0 + chunk);
@@ -45,19 +68,14 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
     std::vector<float> acc(static_cast<size_t>((cols + nc) * kPadded), 0.0f);
     std::vector<float> rows(static_cast<size_t>((cEnd - c0) * rowsPerChannel * layout.rowLength + 1), 0.0f);
     std::vector<float> zeros(static_cast<size_t>(T), 0.0f);
-    std::vector<float> dyT(static_cast<size_t>(T * kPadded), 0.0f);
     std::vector<const float*> colPtr(static_cast<size_t>(cols + nc), zeros.data());
+    int64_t rowTile = 0;
     for (int64_t n = 0; n < d.batch; ++n)
       for (int64_t td = 0; td < ad.count; ++td)
         for (int64_t th = 0; th < ah.count; ++th)
-          for (int64_t tile = 0; tile < wTiles; ++tile) {
-            const int64_t t0 = tile * T, valid = std::min(T, aw.count - t0);
-            // dY tile, transposed to [u][k] so that k is the vector axis; zero past the edges.
-            const float* dyBase = dy + (n * d.outChannels + g * Kg) * outVolume +
-                                  (td * d.out[1] + th) * d.out[2] + t0;
-            for (int64_t u = 0; u < T; ++u)
-              for (int64_t k = 0; k < kPadded; ++k)
-                dyT[u * kPadded + k] = u < valid && k < Kg ? dyBase[k * outVolume + u] : 0.0f;
+          for (int64_t tile = 0; tile < wTiles; ++tile, ++rowTile) {
+            const int64_t t0 = tile * T;
+            const float* tileDy = dyT.data() + (g * rowTiles + rowTile) * tileFloats;
             const float* xGroup = x + (n * d.inChannels + g * Cg) * inVolume;
             float* row = rows.data();
             int64_t col = 0;
@@ -79,7 +97,7 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
             args.accStride = kPadded;
             for (int64_t c = 0; c < cols; c += nc)
               for (int64_t kb = 0; kb < kPadded; kb += kernel.kWidth) {
-                args.dyT = dyT.data() + kb;
+                args.dyT = tileDy + kb;
                 args.columns = colPtr.data() + c;
                 args.acc = acc.data() + c * kPadded + kb;
                 kernel.fn(args);

@@ -8,6 +8,13 @@ namespace convnd {
 // a tile reads them.
 constexpr int64_t kRowBufferFloats = 24 * 1024;
 
+// The input rows one register tile reads are kept to this many floats (16 KiB), so that they
+// stay in L1 beside one block of packed weights while every output-channel block reads them.
+constexpr int64_t kTileRowsFloats = 4 * 1024;
+
+// Output positions one task covers along the innermost axis (several register tiles).
+constexpr int64_t kTaskWidth = 256;
+
 inline int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
 }  // namespace convnd

@@ -45,19 +45,27 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
       p.outPerGroup * 2 < kernels.gemmWide.mr ? kernels.gemmNarrow : kernels.gemmWide;
   const int mr = kernel.mr;
   const int64_t T = kernel.tileWidth;
+  // A task covers several register tiles of one output row, so that one fill of the row
+  // buffer serves them all and every output-channel block.
+  const int64_t tilesPerRow = (aw.count + T - 1) / T;
+  const int64_t tilesPerTask = std::min<int64_t>(tilesPerRow, std::max<int64_t>(1, kTaskWidth / T));
+  const int64_t span = tilesPerTask * T;
   const int64_t kPadded = roundUp(p.outPerGroup, mr);
   const int64_t tD = ad.taps(), tH = ah.taps(), tW = aw.taps();
-  const RowLayout layout = makeRowLayout(aw, T);
+  const RowLayout layout = makeRowLayout(aw, span);
   const std::vector<float> packed = packWeights(p, mr);
   const int64_t blockFloats = p.inPerGroup * tD * tH * tW * mr;
   const int64_t rowsPerChannel = tD * tH;
+  // Channel chunk: the rows one register tile reads (about T + halo floats each) stay in L1
+  // while every output-channel block passes over them.
+  const int64_t tileRowFloats = layout.rowLength - span + T;
   const int64_t channelChunk =
-      std::max<int64_t>(1, kRowBufferFloats / std::max<int64_t>(1, rowsPerChannel * layout.rowLength));
+      std::max<int64_t>(1, kTileRowsFloats / std::max<int64_t>(1, rowsPerChannel * tileRowFloats));
 
   const int64_t inVolume = ad.inSize * ah.inSize * aw.inSize;
   const int64_t outVolume = p.outExtent[0] * p.outExtent[1] * p.outExtent[2];
-  const int64_t wTiles = (aw.count + T - 1) / T;
-  const int64_t tasks = p.batch * p.groups * ad.count * ah.count * wTiles;
+  const int64_t chunksPerRow = (tilesPerRow + tilesPerTask - 1) / tilesPerTask;
+  const int64_t tasks = p.batch * p.groups * ad.count * ah.count * chunksPerRow;
 
   ThreadPool& pool = ThreadPool::instance();
   struct Workspace { std::vector<float> rows, acc; };
@@ -67,20 +75,20 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
     Workspace& ws = spaces[static_cast<size_t>(worker)];
     const int64_t chunkRows = std::min(channelChunk, p.inPerGroup) * rowsPerChannel;
     if (ws.rows.empty()) {
-      ws.rows.assign(static_cast<size_t>(std::max<int64_t>(1, chunkRows) * layout.rowLength + T), 0.0f);
-      ws.acc.assign(static_cast<size_t>(kPadded * T), 0.0f);
+      ws.rows.assign(static_cast<size_t>(std::max<int64_t>(1, chunkRows) * layout.rowLength), 0.0f);
+      ws.acc.assign(static_cast<size_t>(tilesPerTask * kPadded * T), 0.0f);
     }
     int64_t rest = task;
-    const int64_t tile = rest % wTiles; rest /= wTiles;
+    const int64_t chunk = rest % chunksPerRow; rest /= chunksPerRow;
     const int64_t th = rest % ah.count; rest /= ah.count;
     const int64_t td = rest % ad.count; rest /= ad.count;
     const int64_t g = rest % p.groups;
     const int64_t n = rest / p.groups;
-    const int64_t t0 = tile * T;
+    const int64_t t0 = chunk * span;
+    const int64_t tiles = std::min(tilesPerTask, (aw.count - t0 + T - 1) / T);
 
     const float* inGroup = p.input + (n * p.groups + g) * p.inPerGroup * inVolume;
     GemmTileArgs args;
-    args.rows = ws.rows.data();
     args.rowStride = layout.rowLength;
     args.tapOffsets = layout.tapOffset.data();
     args.taps = static_cast<int32_t>(tW);
@@ -101,28 +109,35 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
         }
       args.rowCount = (cEnd - c0) * rowsPerChannel;
       args.accumulate = !first;
-      for (int64_t kb = 0; kb < kPadded; kb += mr) {
-        args.weights = packed.data() + (g * kPadded + kb) / mr * blockFloats +
-                       c0 * rowsPerChannel * tW * mr;
-        args.out = ws.acc.data() + kb * T;
-        kernel.fn(args);
+      for (int64_t tile = 0; tile < tiles; ++tile) {
+        args.rows = ws.rows.data() + tile * T;
+        for (int64_t kb = 0; kb < kPadded; kb += mr) {
+          args.weights = packed.data() + (g * kPadded + kb) / mr * blockFloats +
+                         c0 * rowsPerChannel * tW * mr;
+          args.out = ws.acc.data() + (tile * kPadded + kb) * T;
+          kernel.fn(args);
+        }
       }
       first = false;
     }
 
-    // Scatter the tile to its (possibly strided) output positions, adding the bias.
-    const int64_t valid = std::min(T, aw.count - t0);
+    // Scatter the tiles to their (possibly strided) output positions, adding the bias.
     const int64_t od = ad.outStart + ad.outStep * td, oh = ah.outStart + ah.outStep * th;
     for (int64_t k = 0; k < p.outPerGroup; ++k) {
       const int64_t channel = g * p.outPerGroup + k;
       const float b = p.bias ? p.bias[channel] : 0.0f;
-      float* dst = p.output + (n * p.groups * p.outPerGroup + channel) * outVolume +
-                   (od * p.outExtent[1] + oh) * p.outExtent[2] + aw.outStart + aw.outStep * t0;
-      const float* src = ws.acc.data() + k * T;
-      if (aw.outStep == 1) {
-        for (int64_t u = 0; u < valid; ++u) dst[u] = src[u] + b;
-      } else {
-        for (int64_t u = 0; u < valid; ++u) dst[u * aw.outStep] = src[u] + b;
+      float* dstRow = p.output + (n * p.groups * p.outPerGroup + channel) * outVolume +
+                      (od * p.outExtent[1] + oh) * p.outExtent[2] + aw.outStart;
+      for (int64_t tile = 0; tile < tiles; ++tile) {
+        const int64_t u0 = t0 + tile * T;
+        const int64_t valid = std::min(T, aw.count - u0);
+        const float* src = ws.acc.data() + (tile * kPadded + k) * T;
+        float* dst = dstRow + aw.outStep * u0;
+        if (aw.outStep == 1) {
+          for (int64_t u = 0; u < valid; ++u) dst[u] = src[u] + b;
+        } else {
+          for (int64_t u = 0; u < valid; ++u) dst[u * aw.outStep] = src[u] + b;
+        }
       }
     }
   });

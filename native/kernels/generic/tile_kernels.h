@@ -10,6 +10,16 @@
 #include <cstdint>
 #include "../../core/kernel_table.h"
 
+// Register tiles only stay in registers when their fixed-count loops are fully unrolled;
+// GCC and Clang otherwise keep some accumulators on the stack.
+#if defined(__clang__)
+#define CONVND_UNROLL _Pragma("clang loop unroll(full)")
+#elif defined(__GNUC__)
+#define CONVND_UNROLL _Pragma("GCC unroll 32")
+#else
+#define CONVND_UNROLL
+#endif
+
 namespace convnd {
 namespace tiles {
 
@@ -19,7 +29,9 @@ void gemmTile(const GemmTileArgs& a) {
   constexpr int L = V::lanes;
   constexpr int T = NV * L;
   typename V::reg acc[MR][NV];
+  CONVND_UNROLL
   for (int m = 0; m < MR; ++m)
+    CONVND_UNROLL
     for (int v = 0; v < NV; ++v)
       acc[m][v] = a.accumulate ? V::load(a.out + m * T + v * L) : V::zero();
   const float* w = a.weights;
@@ -28,15 +40,20 @@ void gemmTile(const GemmTileArgs& a) {
     for (int32_t j = 0; j < a.taps; ++j) {
       const float* xp = row + a.tapOffsets[j];
       typename V::reg x[NV];
+      CONVND_UNROLL
       for (int v = 0; v < NV; ++v) x[v] = V::load(xp + v * L);
+      CONVND_UNROLL
       for (int m = 0; m < MR; ++m) {
         typename V::reg wm = V::set1(w[m]);
+        CONVND_UNROLL
         for (int v = 0; v < NV; ++v) acc[m][v] = V::fmadd(wm, x[v], acc[m][v]);
       }
       w += MR;
     }
   }
+  CONVND_UNROLL
   for (int m = 0; m < MR; ++m)
+    CONVND_UNROLL
     for (int v = 0; v < NV; ++v) V::store(a.out + m * T + v * L, acc[m][v]);
 }
 
@@ -46,17 +63,24 @@ template <class V, int NC, int NK>
 void weightGradTile(const WeightGradArgs& a) {
   constexpr int L = V::lanes;
   typename V::reg acc[NC][NK];
+  CONVND_UNROLL
   for (int c = 0; c < NC; ++c)
+    CONVND_UNROLL
     for (int k = 0; k < NK; ++k) acc[c][k] = V::load(a.acc + c * a.accStride + k * L);
   for (int64_t u = 0; u < a.length; ++u) {
     typename V::reg d[NK];
+    CONVND_UNROLL
     for (int k = 0; k < NK; ++k) d[k] = V::load(a.dyT + u * a.kStride + k * L);
+    CONVND_UNROLL
     for (int c = 0; c < NC; ++c) {
       typename V::reg xc = V::set1(a.columns[c][u]);
+      CONVND_UNROLL
       for (int k = 0; k < NK; ++k) acc[c][k] = V::fmadd(xc, d[k], acc[c][k]);
     }
   }
+  CONVND_UNROLL
   for (int c = 0; c < NC; ++c)
+    CONVND_UNROLL
     for (int k = 0; k < NK; ++k) V::store(a.acc + c * a.accStride + k * L, acc[c][k]);
 }
 
@@ -67,6 +91,7 @@ void extremePoolTile(const PoolTileArgs& a) {
   constexpr int L = V::lanes;
   typename V::reg best[NV], arg[NV];
   const float fill = IsMax ? -__builtin_inff() : __builtin_inff();
+  CONVND_UNROLL
   for (int v = 0; v < NV; ++v) {
     best[v] = V::set1(fill);
     arg[v] = V::set1(-1.0f);
@@ -77,6 +102,7 @@ void extremePoolTile(const PoolTileArgs& a) {
     for (int32_t j = 0; j < a.taps; ++j, tap += 1.0f) {
       const float* xp = row + a.tapOffsets[j];
       typename V::reg t = V::set1(tap);
+      CONVND_UNROLL
       for (int v = 0; v < NV; ++v) {
         typename V::reg x = V::load(xp + v * L);
         typename V::mask m = V::template beats<IsMax>(x, best[v]);
@@ -85,10 +111,13 @@ void extremePoolTile(const PoolTileArgs& a) {
       }
     }
   }
+  CONVND_UNROLL
   for (int v = 0; v < NV; ++v) V::store(a.out + v * L, best[v]);
   if (a.argTap) {
     float tmp[NV * L];
+    CONVND_UNROLL
     for (int v = 0; v < NV; ++v) V::store(tmp + v * L, arg[v]);
+    CONVND_UNROLL
     for (int i = 0; i < NV * L; ++i) a.argTap[i] = static_cast<int32_t>(tmp[i]);
   }
 }
@@ -97,14 +126,17 @@ template <class V, int NV>
 void sumPoolTile(const PoolTileArgs& a) {
   constexpr int L = V::lanes;
   typename V::reg sum[NV];
+  CONVND_UNROLL
   for (int v = 0; v < NV; ++v) sum[v] = V::zero();
   for (int64_t r = 0; r < a.rowCount; ++r) {
     const float* row = a.rows + r * a.rowStride;
     for (int32_t j = 0; j < a.taps; ++j) {
       const float* xp = row + a.tapOffsets[j];
+      CONVND_UNROLL
       for (int v = 0; v < NV; ++v) sum[v] = V::add(sum[v], V::load(xp + v * L));
     }
   }
+  CONVND_UNROLL
   for (int v = 0; v < NV; ++v) V::store(a.out + v * L, sum[v]);
 }
 
@@ -115,11 +147,14 @@ constexpr int kFmaChains = 12;
 template <class V>
 float fmaPeakLoop(int64_t iterations) {
   typename V::reg acc[kFmaChains];
+  CONVND_UNROLL
   for (int j = 0; j < kFmaChains; ++j) acc[j] = V::set1(0.001f * static_cast<float>(j));
   const typename V::reg a = V::set1(0.9999999f), b = V::set1(1e-7f);
   for (int64_t i = 0; i < iterations; ++i)
+    CONVND_UNROLL
     for (int j = 0; j < kFmaChains; ++j) acc[j] = V::fmadd(acc[j], a, b);
   typename V::reg sum = acc[0];
+  CONVND_UNROLL
   for (int j = 1; j < kFmaChains; ++j) sum = V::add(sum, acc[j]);
   float out[V::lanes];
   V::store(out, sum);
