@@ -16,7 +16,8 @@ struct GemmTileArgs {
   const int32_t* tapOffsets;
   int32_t taps;
   const float* weights;  // packed [rowCount][taps][MR]
-  float* out;            // MR x T accumulators, row stride T
+  float* out;            // MR x T accumulators
+  int64_t outStride;     // floats between the accumulator rows of `out` (>= T)
   bool accumulate;       // add to `out` instead of overwriting it
 };
 using GemmTileFn = void (*)(const GemmTileArgs&);
@@ -62,6 +63,8 @@ using PoolTileFn = void (*)(const PoolTileArgs&);
 struct KernelTable {
   const char* isa;       // "avx512" | "avx2" | "neon" | "scalar"
   GemmKernel gemmWide;   // many output channels per group
+  GemmKernel gemmTail;   // gemmWide's channels over a single register of positions: the
+                         // short last tile of a row (56 = 3 x 16 + 8 wastes nothing)
   GemmKernel gemmNarrow; // one output channel per tile: depthwise and tiny groups
   WeightGradKernel weightGrad;
   int poolTileWidth;

@@ -45,6 +45,8 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
       p.outPerGroup * 2 < kernels.gemmWide.mr ? kernels.gemmNarrow : kernels.gemmWide;
   const int mr = kernel.mr;
   const int64_t T = kernel.tileWidth;
+  // Same channels, fewer positions: for a row's last tile when it is short.
+  const GemmKernel& tail = &kernel == &kernels.gemmWide ? kernels.gemmTail : kernel;
   // A task covers several register tiles of one output row, so that one fill of the row
   // buffer serves them all and every output-channel block.
   const int64_t tilesPerRow = (aw.count + T - 1) / T;
@@ -92,6 +94,7 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
     args.rowStride = layout.rowLength;
     args.tapOffsets = layout.tapOffset.data();
     args.taps = static_cast<int32_t>(tW);
+    args.outStride = T;
 
     bool first = true;
     for (int64_t c0 = 0; c0 < p.inPerGroup || first; c0 += channelChunk) {
@@ -111,11 +114,13 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
       args.accumulate = !first;
       for (int64_t tile = 0; tile < tiles; ++tile) {
         args.rows = ws.rows.data() + tile * T;
+        const bool shortTail = aw.count - (t0 + tile * T) <= tail.tileWidth;
+        const GemmTileFn fn = shortTail ? tail.fn : kernel.fn;
         for (int64_t kb = 0; kb < kPadded; kb += mr) {
           args.weights = packed.data() + (g * kPadded + kb) / mr * blockFloats +
                          c0 * rowsPerChannel * tW * mr;
           args.out = ws.acc.data() + (tile * kPadded + kb) * T;
-          kernel.fn(args);
+          fn(args);
         }
       }
       first = false;

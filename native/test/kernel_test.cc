@@ -83,6 +83,36 @@ PoolDesc randomPool() {
   }
 }
 
+// Fixed problems large enough to cross every blocking boundary: several tasks per output row,
+// several channel chunks, the pointwise collapse, depthwise, 3D.
+std::vector<ConvDesc> largeConvs() {
+  auto make = [](int64_t c, int64_t k, int64_t g, std::vector<int64_t> in, std::vector<int64_t> kernel,
+                 int64_t stride, int64_t pad) {
+    ConvDesc d;
+    d.batch = 2;
+    d.inChannels = c;
+    d.outChannels = k;
+    d.groups = g;
+    const size_t axes = in.size();
+    for (size_t i = 0; i < axes; ++i) {
+      const int a = kAxes - static_cast<int>(axes) + static_cast<int>(i);
+      d.in[a] = in[i];
+      d.kernel[a] = kernel[i];
+      d.stride[a] = stride;
+      d.padBefore[a] = pad;
+      d.out[a] = (in[i] + 2 * pad - kernel[i]) / stride + 1;
+    }
+    return d;
+  };
+  return {
+      make(100, 13, 1, {3, 300}, {3, 3}, 1, 1),   // 2 tasks a row, 2 channel chunks
+      make(300, 20, 1, {2, 300}, {1, 1}, 1, 0),   // pointwise: collapsed to one axis of 600
+      make(24, 24, 24, {4, 270}, {3, 3}, 2, 1),   // depthwise, strided
+      make(40, 17, 1, {4, 5, 37}, {3, 3, 3}, 1, 1),
+      make(12, 30, 3, {700}, {5}, 3, 2),          // 1D, grouped, strided
+  };
+}
+
 int passed = 0, failed = 0;
 
 void report(bool ok, const char* isa, const char* op, int trial, const std::string& why) {
@@ -132,6 +162,26 @@ int main(int argc, char** argv) {
       poolBackward(*k, p, pdy.data(), px.data(), pdx.data());
       report(close(pdx, pdx0, 1e-5, why), k->isa, "poolBackward", trial, why);
     }
+  }
+  int trial = trials;
+  for (const ConvDesc& d : largeConvs()) {
+    const std::vector<float> x = randomData(d.xLength()), w = randomData(d.wLength()),
+                             b = randomData(d.outChannels), dy = randomData(d.yLength());
+    std::vector<float> y0(d.yLength()), dx0(d.xLength()), dw0(d.wLength());
+    reference::convForward(d, x.data(), w.data(), b.data(), y0.data());
+    reference::convBackwardData(d, dy.data(), w.data(), nullptr, dx0.data());
+    reference::convBackwardWeight(d, dy.data(), x.data(), dw0.data());
+    for (const KernelTable* k : sets) {
+      std::string why;
+      std::vector<float> y(d.yLength()), dx(d.xLength()), dw(d.wLength());
+      convForward(*k, d, x.data(), w.data(), b.data(), y.data());
+      report(close(y, y0, 1e-5, why), k->isa, "large convForward", trial, why);
+      convBackwardData(*k, d, dy.data(), w.data(), nullptr, dx.data());
+      report(close(dx, dx0, 1e-5, why), k->isa, "large convBackwardData", trial, why);
+      convBackwardWeight(*k, d, dy.data(), x.data(), dw.data());
+      report(close(dw, dw0, 1e-5, why), k->isa, "large convBackwardWeight", trial, why);
+    }
+    ++trial;
   }
   std::printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;

@@ -27,13 +27,12 @@ namespace tiles {
 template <class V, int MR, int NV>
 void gemmTile(const GemmTileArgs& a) {
   constexpr int L = V::lanes;
-  constexpr int T = NV * L;
   typename V::reg acc[MR][NV];
   CONVND_UNROLL
   for (int m = 0; m < MR; ++m)
     CONVND_UNROLL
     for (int v = 0; v < NV; ++v)
-      acc[m][v] = a.accumulate ? V::load(a.out + m * T + v * L) : V::zero();
+      acc[m][v] = a.accumulate ? V::load(a.out + m * a.outStride + v * L) : V::zero();
   const float* w = a.weights;
   for (int64_t r = 0; r < a.rowCount; ++r) {
     const float* row = a.rows + r * a.rowStride;
@@ -54,7 +53,7 @@ void gemmTile(const GemmTileArgs& a) {
   CONVND_UNROLL
   for (int m = 0; m < MR; ++m)
     CONVND_UNROLL
-    for (int v = 0; v < NV; ++v) V::store(a.out + m * T + v * L, acc[m][v]);
+    for (int v = 0; v < NV; ++v) V::store(a.out + m * a.outStride + v * L, acc[m][v]);
 }
 
 // acc[c][k] += sum_u col[c][u] * dyT[u][k]: the dy vector is loaded once per u and reused by
@@ -167,6 +166,7 @@ KernelTable makeKernelTable(const char* isa) {
   KernelTable t;
   t.isa = isa;
   t.gemmWide = {WideMR, WideNV * V::lanes, &gemmTile<V, WideMR, WideNV>};
+  t.gemmTail = {WideMR, V::lanes, &gemmTile<V, WideMR, 1>};
   t.gemmNarrow = {1, NarrowNV * V::lanes, &gemmTile<V, 1, NarrowNV>};
   t.weightGrad = {GradNC, GradNK * V::lanes, &weightGradTile<V, GradNC, GradNK>};
   t.poolTileWidth = PoolNV * V::lanes;
