@@ -15,6 +15,9 @@ constexpr int64_t kTileRowsFloats = 4 * 1024;
 // Output positions one task covers along the innermost axis (several register tiles).
 constexpr int64_t kTaskWidth = 256;
 
+// Multiply-adds below which a task is not worth a dispatch: rows are grouped up to this.
+constexpr int64_t kTaskWork = 1 << 17;
+
 inline int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
 }  // namespace convnd

@@ -67,20 +67,21 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
   const int64_t inVolume = ad.inSize * ah.inSize * aw.inSize;
   const int64_t outVolume = p.outExtent[0] * p.outExtent[1] * p.outExtent[2];
   const int64_t chunksPerRow = (tilesPerRow + tilesPerTask - 1) / tilesPerTask;
-  const int64_t tasks = p.batch * p.groups * ad.count * ah.count * chunksPerRow;
-
+  // Cheap rows (depthwise, few channels) are grouped so that a task is worth dispatching,
+  // while leaving a few tasks per thread to balance.
   ThreadPool& pool = ThreadPool::instance();
+  const int64_t rowWork = std::max<int64_t>(1, kPadded * p.inPerGroup * tD * tH * tW * span);
+  const int64_t rowCount = p.batch * p.groups * ad.count * ah.count * chunksPerRow;
+  const int64_t rowsPerTask = std::max<int64_t>(
+      1, std::min((kTaskWork + rowWork - 1) / rowWork, rowCount / (8 * pool.threads())));
+  const int64_t tasks = (rowCount + rowsPerTask - 1) / rowsPerTask;
+
   struct Workspace { std::vector<float> rows, acc; };
   std::vector<Workspace> spaces(static_cast<size_t>(pool.threads()));
 
-  pool.parallelFor(tasks, [&](int64_t task, int worker) {
-    Workspace& ws = spaces[static_cast<size_t>(worker)];
-    const int64_t chunkRows = std::min(channelChunk, p.inPerGroup) * rowsPerChannel;
-    if (ws.rows.empty()) {
-      ws.rows.assign(static_cast<size_t>(std::max<int64_t>(1, chunkRows) * layout.rowLength), 0.0f);
-      ws.acc.assign(static_cast<size_t>(tilesPerTask * kPadded * T), 0.0f);
-    }
-    int64_t rest = task;
+  // One output row (or one chunk of a long row) of one group and batch item.
+  auto runRow = [&](Workspace& ws, int64_t rowIndex) {
+    int64_t rest = rowIndex;
     const int64_t chunk = rest % chunksPerRow; rest /= chunksPerRow;
     const int64_t th = rest % ah.count; rest /= ah.count;
     const int64_t td = rest % ad.count; rest /= ad.count;
@@ -136,15 +137,26 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
       for (int64_t tile = 0; tile < tiles; ++tile) {
         const int64_t u0 = t0 + tile * T;
         const int64_t valid = std::min(T, aw.count - u0);
-        const float* src = ws.acc.data() + (tile * kPadded + k) * T;
-        float* dst = dstRow + aw.outStep * u0;
+        const float* __restrict src = ws.acc.data() + (tile * kPadded + k) * T;
+        float* __restrict dst = dstRow + aw.outStep * u0;
         if (aw.outStep == 1) {
-          for (int64_t u = 0; u < valid; ++u) dst[u] = src[u] + b;
+          for (int64_t u = 0; u < valid; ++u) dst[u] = src[u] + b;  // vectorised: no aliasing
         } else {
           for (int64_t u = 0; u < valid; ++u) dst[u * aw.outStep] = src[u] + b;
         }
       }
     }
+  };
+
+  pool.parallelFor(tasks, [&](int64_t task, int worker) {
+    Workspace& ws = spaces[static_cast<size_t>(worker)];
+    if (ws.rows.empty()) {
+      const int64_t chunkRows = std::min(channelChunk, p.inPerGroup) * rowsPerChannel;
+      ws.rows.assign(static_cast<size_t>(std::max<int64_t>(1, chunkRows) * layout.rowLength), 0.0f);
+      ws.acc.assign(static_cast<size_t>(tilesPerTask * kPadded * T), 0.0f);
+    }
+    const int64_t end = std::min(rowCount, (task + 1) * rowsPerTask);
+    for (int64_t row = task * rowsPerTask; row < end; ++row) runRow(ws, row);
   });
 }
 
