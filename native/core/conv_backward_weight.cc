@@ -38,13 +38,15 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
                            (Cg + 7) / 8));
   const int64_t chunksPerGroup = (Cg + chunk - 1) / chunk;
 
-  // dY once, transposed per row tile to [u][k] so that k is the vector axis, zero past the
+  // Few output channels per group take the dot-product path: no transposed dY there.
+  // Otherwise dY once, transposed per row tile to [u][k] so that k is the vector axis, zero past the
   // edges: every channel chunk below reads it, so no task repeats the transposition.
   const int64_t rowTiles = d.batch * ad.count * ah.count * wTiles;
   const int64_t tileFloats = T * kPadded;
-  std::vector<float> dyT(static_cast<size_t>(d.groups * rowTiles * tileFloats));
+  const bool dotPath = Kg * 2 <= kernel.kWidth;
+  std::vector<float> dyT(dotPath ? 0 : static_cast<size_t>(d.groups * rowTiles * tileFloats));
   ThreadPool& pool = ThreadPool::instance();
-  pool.parallelFor(d.groups * rowTiles, [&](int64_t item, int) {
+  pool.parallelFor(dotPath ? 0 : d.groups * rowTiles, [&](int64_t item, int) {
     const int64_t g = item / rowTiles;
     int64_t rest = item % rowTiles;
     const int64_t tile = rest % wTiles; rest /= wTiles;
@@ -65,17 +67,18 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
     const int64_t cEnd = std::min(Cg, c0 + chunk);
     const int64_t cols = (cEnd - c0) * colsPerChannel;
     // acc rows past `cols` absorb the padding columns of the last block.
-    std::vector<float> acc(static_cast<size_t>((cols + nc) * kPadded), 0.0f);
+    const int64_t ncAll = std::max<int64_t>(nc, kernels.weightDotColumns);
+    std::vector<float> acc(static_cast<size_t>((cols + ncAll) * kPadded), 0.0f);
     std::vector<float> rows(static_cast<size_t>((cEnd - c0) * rowsPerChannel * layout.rowLength + 1), 0.0f);
     std::vector<float> zeros(static_cast<size_t>(T), 0.0f);
-    std::vector<const float*> colPtr(static_cast<size_t>(cols + nc), zeros.data());
+    std::vector<const float*> colPtr(static_cast<size_t>(cols + ncAll), zeros.data());
     int64_t rowTile = 0;
     for (int64_t n = 0; n < d.batch; ++n)
       for (int64_t td = 0; td < ad.count; ++td)
         for (int64_t th = 0; th < ah.count; ++th)
           for (int64_t tile = 0; tile < wTiles; ++tile, ++rowTile) {
             const int64_t t0 = tile * T;
-            const float* tileDy = dyT.data() + (g * rowTiles + rowTile) * tileFloats;
+            const float* tileDy = dotPath ? nullptr : dyT.data() + (g * rowTiles + rowTile) * tileFloats;
             const float* xGroup = x + (n * d.inChannels + g * Cg) * inVolume;
             float* row = rows.data();
             int64_t col = 0;
@@ -91,6 +94,22 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
                   for (int64_t jw = 0; jw < tW; ++jw) colPtr[static_cast<size_t>(col++)] = row + layout.tapOffset[jw];
                 }
               }
+            if (dotPath) {
+              // acc[k][col] for each k of the group, over the tile's valid positions.
+              const int64_t valid = std::min(T, aw.count - t0);
+              const int64_t dn = kernels.weightDotColumns;
+              for (int64_t k = 0; k < Kg; ++k) {
+                WeightDotArgs dot;
+                dot.dy = dy + (n * d.outChannels + g * Kg + k) * outVolume + (td * d.out[1] + th) * d.out[2] + t0;
+                dot.length = valid;
+                for (int64_t c = 0; c < cols; c += dn) {
+                  dot.columns = colPtr.data() + c;
+                  dot.acc = acc.data() + k * (cols + ncAll) + c;
+                  kernels.weightDot(dot);
+                }
+              }
+              continue;
+            }
             WeightGradArgs args;
             args.kStride = kPadded;
             args.length = T;
@@ -107,7 +126,8 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
     const int64_t vol = d.kernelVolume();
     for (int64_t k = 0; k < Kg; ++k) {
       float* dst = dw + ((g * Kg + k) * Cg + c0) * vol;
-      for (int64_t col = 0; col < cols; ++col) dst[col] = acc[static_cast<size_t>(col * kPadded + k)];
+      for (int64_t col = 0; col < cols; ++col)
+        dst[col] = dotPath ? acc[static_cast<size_t>(k * (cols + ncAll) + col)] : acc[static_cast<size_t>(col * kPadded + k)];
     }
   });
 }

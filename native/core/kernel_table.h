@@ -40,6 +40,17 @@ struct WeightGradArgs {
 };
 using WeightGradFn = void (*)(const WeightGradArgs&);
 
+// Weight gradient of a single output channel: acc[c] += sum_u columns[c][u] * dy[u] for NC
+// columns, vectorised over u. Serves depthwise and other few-channel groups, where the
+// k-vector tiles above would mostly multiply padding.
+struct WeightDotArgs {
+  const float* dy;              // `length` floats
+  const float* const* columns;  // NC pointers, each to `length` floats
+  int64_t length;
+  float* acc;                   // NC floats
+};
+using WeightDotFn = void (*)(const WeightDotArgs&);
+
 struct WeightGradKernel {
   int columns;   // NC
   int kWidth;    // output channels per tile
@@ -67,6 +78,8 @@ struct KernelTable {
                          // short last tile of a row (56 = 3 x 16 + 8 wastes nothing)
   GemmKernel gemmNarrow; // one output channel per tile: depthwise and tiny groups
   WeightGradKernel weightGrad;
+  int weightDotColumns;
+  WeightDotFn weightDot;
   int poolTileWidth;
   PoolTileFn maxPool, minPool, sumPool;
   // Peak-rate probe: fmaPeakLoop(n) performs n * fmaFlopsPerIteration flops of pure FMA.

@@ -1,6 +1,7 @@
 // The PyTorch float64 oracle (test/fixtures/torch-oracle.json, copied from shared/fixtures)
 // and the tolerances its README prescribes.
 import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { expect } from 'vitest';
 import { backendInfo, type Tensor } from '../../lib/index.js';
 
@@ -12,7 +13,7 @@ export interface OracleCase {
 }
 
 export const oracleCases: OracleCase[] = (
-  JSON.parse(readFileSync(new URL('../fixtures/torch-oracle.json', import.meta.url), 'utf8')) as { cases: OracleCase[] }
+  JSON.parse(readFileSync(path.join(__dirname, '..', 'fixtures', 'torch-oracle.json'), 'utf8')) as { cases: OracleCase[] }
 ).cases;
 
 export function stored(c: OracleCase, name: string): Tensor {
