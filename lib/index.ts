@@ -13,3 +13,4 @@ export {
   type PoolOptions,
 } from './pool.js';
 export { backendInfo, setNumThreads, getNumThreads, type BackendInfo, type Isa } from './runtime.js';
+export * from './layers.js';
