@@ -1,7 +1,7 @@
 // Shape checking and descriptor building for convolution, its gradients and its transpose.
 import { checkTensor, type Tensor, type TensorLike } from './tensor.js';
 import { type Padding, type PerAxis, perAxis, resolvePadding } from './options.js';
-import { checkedProduct, checkFloat32Array, checkInteger, checkOptionsObject, rangeError } from './validate.js';
+import { checkElements, checkFloat32Array, checkInnermost, checkInteger, checkOptionsObject, lengthOf, rangeError } from './validate.js';
 
 export interface ConvOptions {
   stride?: PerAxis;
@@ -67,7 +67,7 @@ function checkGroups(fn: string, opts: Record<string, unknown>): number {
 export function checkBias(fn: string, bias: unknown, length: number): Float32Array | null {
   if (bias === undefined || bias === null) return null;
   const data = typeof bias === 'object' && 'shape' in (bias as object) ? checkTensor(fn, 'bias', bias).data : checkFloat32Array(fn, 'bias', bias);
-  if (data.length !== length) throw rangeError(fn, `bias must hold ${length} elements (one per output channel), got ${data.length}`);
+  if (lengthOf(data) !== length) throw rangeError(fn, `bias must hold ${length} elements (one per output channel), got ${lengthOf(data)}`);
   return data;
 }
 
@@ -92,7 +92,9 @@ export function planConv(fn: string, x: Tensor, w: Tensor, options: unknown): { 
   const dilation = perAxis(fn, 'dilation', opts.dilation, rank, 1, 1);
   const pad = resolvePadding(fn, opts.padding, rank, { input: spatial, kernel, stride, dilation });
   const output = spatial.map((n, a) => outputExtent(fn, n, pad.before[a], pad.after[a], kernel[a], stride[a], dilation[a], a));
-  checkedProduct(fn, 'output', [batch, outChannels, ...output]);
+  checkElements(fn, 'output', [batch, outChannels, ...output]);
+  const last = rank - 1;
+  checkInnermost(fn, last, spatial[last], kernel[last], dilation[last], output[last]);
   return {
     plan: { rank, batched, batch, inChannels: channels, outChannels, groups, input: spatial, kernel, output, stride, dilation, padBefore: pad.before, padAfter: pad.after },
     opts,
@@ -121,7 +123,9 @@ export function planConvTranspose(fn: string, x: Tensor, w: Tensor, options: unk
     if (size < 1) throw rangeError(fn, `output size along spatial axis ${a} would be ${size}: padding ${pad.before[a]}+${pad.after[a]} trims more than the full output`);
     return size;
   });
-  checkedProduct(fn, 'output', [batch, outPerGroup * groups, ...output]);
+  checkElements(fn, 'output', [batch, outPerGroup * groups, ...output]);
+  const last = rank - 1;
+  checkInnermost(fn, last, output[last], kernel[last], dilation[last], spatial[last]);
   // In forward terms: input = this output, output = x, K = C_in, C = C_out.
   return {
     plan: {

@@ -5,7 +5,7 @@ import {
 } from './conv-plan.js';
 import { native } from './native.js';
 import { checkShape, checkTensor, outputArray, overlaps, type Tensor, type TensorLike } from './tensor.js';
-import { checkBoolean, checkOptionsObject, rangeError } from './validate.js';
+import { checkBoolean, checkOptionsObject, lengthOf, rangeError } from './validate.js';
 
 export type { ConvOptions, ConvTransposeOptions } from './conv-plan.js';
 
@@ -119,11 +119,11 @@ export function convBackward(dy: TensorLike, x: TensorLike, w: TensorLike, optio
   const out: ConvGrads = {};
   const addon = native();
   if (c.want.input) {
-    out.dx = { data: new Float32Array(c.x.data.length), shape: c.x.shape };
+    out.dx = { data: new Float32Array(lengthOf(c.x.data)), shape: c.x.shape };
     addon.convBackwardData(c.dy.data, c.w.data, null, out.dx.data, c.desc);
   }
   if (c.want.weight) {
-    out.dw = { data: new Float32Array(c.w.data.length), shape: c.w.shape };
+    out.dw = { data: new Float32Array(lengthOf(c.w.data)), shape: c.w.shape };
     addon.convBackwardWeight(c.dy.data, c.x.data, out.dw.data, c.desc);
   }
   if (c.want.bias) {
@@ -139,11 +139,11 @@ export async function convBackwardAsync(dy: TensorLike, x: TensorLike, w: Tensor
   const addon = native();
   const work: Promise<void>[] = [];
   if (c.want.input) {
-    out.dx = { data: new Float32Array(c.x.data.length), shape: c.x.shape };
+    out.dx = { data: new Float32Array(lengthOf(c.x.data)), shape: c.x.shape };
     work.push(addon.convBackwardDataAsync(c.dy.data, c.w.data, null, out.dx.data, c.desc));
   }
   if (c.want.weight) {
-    out.dw = { data: new Float32Array(c.w.data.length), shape: c.w.shape };
+    out.dw = { data: new Float32Array(lengthOf(c.w.data)), shape: c.w.shape };
     work.push(addon.convBackwardWeightAsync(c.dy.data, c.x.data, out.dw.data, c.desc));
   }
   if (c.want.bias) {

@@ -1,6 +1,6 @@
 // Normalisation of the per-axis options (stride, padding, dilation, kernel, output padding)
 // shared by convolution and pooling.
-import { checkInteger, rangeError, typeError } from './validate.js';
+import { checkInteger, MAX_EXTENT, rangeError, typeError } from './validate.js';
 
 /** One value for every axis, or one per axis. */
 export type PerAxis = number | readonly number[];
@@ -9,10 +9,10 @@ export type Padding = PerAxis | readonly (readonly [number, number])[] | 'valid'
 
 export function perAxis(fn: string, arg: string, v: unknown, rank: number, fallback: number, min: number): number[] {
   if (v === undefined) return new Array<number>(rank).fill(fallback);
-  if (typeof v === 'number') return new Array<number>(rank).fill(checkInteger(fn, arg, v, min));
+  if (typeof v === 'number') return new Array<number>(rank).fill(checkInteger(fn, arg, v, min, MAX_EXTENT));
   if (!Array.isArray(v)) throw typeError(fn, arg, `a number or an array of ${rank}`, v);
   if (v.length !== rank) throw rangeError(fn, `${arg} must have ${rank} entries (one per spatial axis), got ${v.length}`);
-  return v.map((e: unknown, i) => checkInteger(fn, `${arg}[${i}]`, e, min));
+  return v.map((e: unknown, i) => checkInteger(fn, `${arg}[${i}]`, e, min, MAX_EXTENT));
 }
 
 export interface AxisPadding {
@@ -47,6 +47,9 @@ export function resolvePadding(fn: string, v: unknown, rank: number, ctx: Paddin
           after.push(total - Math.floor(total / 2));
         }
       }
+      for (let a = 0; a < rank; a++)
+        if (before[a] > MAX_EXTENT || after[a] > MAX_EXTENT)
+          throw rangeError(fn, `padding '${v}' along spatial axis ${a} would be ${before[a]}+${after[a]}, more than 2^40 (dilation ${ctx.dilation[a]} x kernel ${ctx.kernel[a]} is too large)`);
       return { before, after };
     }
     if (v === 'same' || v === 'full') throw rangeError(fn, `padding '${v}' is not defined here; use a number, one per axis, or [before, after] pairs`);
@@ -57,8 +60,8 @@ export function resolvePadding(fn: string, v: unknown, rank: number, ctx: Paddin
     const before: number[] = [], after: number[] = [];
     v.forEach((pair: unknown, a) => {
       if (!Array.isArray(pair) || pair.length !== 2) throw typeError(fn, `padding[${a}]`, 'a [before, after] pair', pair);
-      before.push(checkInteger(fn, `padding[${a}][0]`, pair[0], 0));
-      after.push(checkInteger(fn, `padding[${a}][1]`, pair[1], 0));
+      before.push(checkInteger(fn, `padding[${a}][0]`, pair[0], 0, MAX_EXTENT));
+      after.push(checkInteger(fn, `padding[${a}][1]`, pair[1], 0, MAX_EXTENT));
     });
     return { before, after };
   }

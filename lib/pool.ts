@@ -3,7 +3,7 @@ import { checkSameShape, shapeOf, splitInput } from './conv-plan.js';
 import { native } from './native.js';
 import { type Padding, type PerAxis, perAxis, resolvePadding } from './options.js';
 import { checkTensor, outputArray, overlaps, type Tensor, type TensorLike } from './tensor.js';
-import { checkBoolean, checkOptionsObject, rangeError, typeError } from './validate.js';
+import { checkBoolean, checkElements, checkInnermost, checkOptionsObject, lengthOf, rangeError, typeError } from './validate.js';
 
 export interface PoolOptions {
   /** Window size; its length (if an array) sets the rank, else the rank is x.rank - 2. */
@@ -28,7 +28,11 @@ interface PoolPlan {
   shape: number[];
   desc: number[];
   opts: Record<string, unknown>;
+  windows: { input: number[]; kernel: number[]; output: number[]; stride: number[]; dilation: number[]; before: number[] };
 }
+
+/** The addon's limit on the cells of one pooling window. */
+const MAX_TAPS = 2 ** 24;
 
 function planPool(fn: string, kind: Kind, xArg: unknown, options: unknown): PoolPlan {
   const x = checkTensor(fn, 'x', xArg);
@@ -52,14 +56,13 @@ function planPool(fn: string, kind: Kind, xArg: unknown, options: unknown): Pool
     let out = (ceilMode ? Math.ceil(room / stride[a]) : Math.floor(room / stride[a])) + 1;
     // PyTorch: the last window must start inside the input or the left padding.
     if (ceilMode && (out - 1) * stride[a] >= n + pad.before[a]) out--;
-    for (let o = 0; o < out; o++) {
-      const start = o * stride[a] - pad.before[a];
-      const first = start >= 0 ? 0 : Math.ceil(-start / dilation[a]);
-      if (first >= kernel[a] || start + first * dilation[a] >= n)
-        throw rangeError(fn, `window ${o} along spatial axis ${a} holds no input cell (only padding); reduce padding or dilation`);
-    }
     return out;
   });
+  checkElements(fn, 'output', [batch, channels, ...output]);
+  const last = rank - 1;
+  checkInnermost(fn, last, spatial[last], kernel[last], dilation[last], output[last]);
+  const taps = kernel.reduce((p, k) => p * k, 1);
+  if (taps >= MAX_TAPS) throw rangeError(fn, `a pooling window is limited to 2^24 cells, kernel [${kernel.join(', ')}] has ${taps}`);
   const shape = shapeOf(batched, batch, channels, output);
   const three = (v: number[], fill: number) => [...new Array<number>(3 - v.length).fill(fill), ...v];
   const desc = [
@@ -67,13 +70,38 @@ function planPool(fn: string, kind: Kind, xArg: unknown, options: unknown): Pool
     ...three(spatial, 1), ...three(kernel, 1), ...three(output, 1), ...three(stride, 1),
     ...three(dilation, 1), ...three(pad.before, 0), ...three(pad.after, 0),
   ];
-  return { x, shape, desc, opts };
+  return { x, shape, desc, opts, windows: { input: spatial, kernel, output, stride, dilation, before: pad.before } };
+}
+
+/**
+ * Throws when some window holds only padding. Called once the output (or dy) exists, so the
+ * work is bounded by the output's size. A window starting at s >= 0 holds an input cell iff
+ * s < in, so past the left padding only the last window matters; windows starting in the left
+ * padding are checked one by one (just the first when dilation <= in: there the condition is
+ * monotone).
+ */
+function checkWindows(fn: string, w: PoolPlan['windows']): void {
+  w.input.forEach((n, a) => {
+    const holdsInput = (o: number): boolean => {
+      const start = o * w.stride[a] - w.before[a];
+      const first = start >= 0 ? 0 : Math.ceil(-start / w.dilation[a]);
+      return first < w.kernel[a] && start + first * w.dilation[a] < n;
+    };
+    const bad = (o: number) =>
+      rangeError(fn, `window ${o} along spatial axis ${a} holds no input cell (only padding); reduce padding or dilation`);
+    for (let o = 0; o < w.output[a] && o * w.stride[a] < w.before[a]; o++) {
+      if (!holdsInput(o)) throw bad(o);
+      if (w.dilation[a] <= n) break;
+    }
+    if (!holdsInput(w.output[a] - 1)) throw bad(w.output[a] - 1);
+  });
 }
 
 function forward(fn: string, kind: Kind, x: unknown, options: unknown): { plan: PoolPlan; y: Float32Array } {
   const plan = planPool(fn, kind, x, options);
   const y = outputArray(fn, plan.opts.out, plan.shape.reduce((a, b) => a * b, 1));
   if (overlaps(y, plan.x.data)) throw rangeError(fn, 'out must not share memory with x');
+  checkWindows(fn, plan.windows);
   return { plan, y };
 }
 
@@ -81,7 +109,8 @@ function backward(fn: string, kind: Kind, dyArg: unknown, x: unknown, options: u
   const dy = checkTensor(fn, 'dy', dyArg);
   const plan = planPool(fn, kind, x, options);
   checkSameShape(fn, 'dy', dy, plan.shape);
-  const dx = outputArray(fn, plan.opts.out, plan.x.data.length);
+  checkWindows(fn, plan.windows);
+  const dx = outputArray(fn, plan.opts.out, lengthOf(plan.x.data));
   if (overlaps(dx, plan.x.data) || overlaps(dx, dy.data)) throw rangeError(fn, 'out must not share memory with x or dy');
   return { plan, dy, dx };
 }

@@ -1,4 +1,4 @@
-import { checkedProduct, checkFloat32Array, isFloat32Array, rangeError, typeError } from './validate.js';
+import { bytesOf, checkElements, checkFloat32Array, isFloat32Array, lengthOf, rangeError, typeError } from './validate.js';
 
 /** A dense row-major (C order) float32 tensor. */
 export interface Tensor {
@@ -11,9 +11,6 @@ export interface TensorLike {
   readonly data: Float32Array;
   readonly shape: readonly number[];
 }
-
-// Typed arrays are capped well below this in V8; the kernels index with 64-bit integers.
-const MAX_ELEMENTS = 2 ** 40;
 
 function shapeName(arg: string): string {
   return arg.endsWith('Shape') ? arg : `${arg}.shape`;
@@ -28,7 +25,7 @@ export function checkShape(fn: string, arg: string, shape: unknown): number[] {
     if (!Number.isInteger(s) || s < 1) throw rangeError(fn, `${shapeName(arg)}[${i}] must be a positive integer, got ${s}`);
     out.push(s);
   }
-  if (checkedProduct(fn, arg, out) > MAX_ELEMENTS) throw rangeError(fn, `${arg} has more than 2^40 elements`);
+  checkElements(fn, arg, out);
   return out;
 }
 
@@ -37,9 +34,18 @@ export function tensor(data: Float32Array | ArrayLike<number>, shape: readonly n
   const dims = checkShape('tensor', 'tensor', shape);
   if (data === null || typeof data !== 'object' || typeof (data as ArrayLike<number>).length !== 'number')
     throw typeError('tensor', 'data', 'a Float32Array or an array of numbers', data);
-  const arr = isFloat32Array(data) ? data : Float32Array.from(data as ArrayLike<number>);
   const n = dims.reduce((a, b) => a * b, 1);
-  if (arr.length !== n) throw rangeError('tensor', `data holds ${arr.length} elements but shape [${dims.join(', ')}] needs ${n}`);
+  // Compare lengths before copying: a huge array-like must not be converted first.
+  const length = isFloat32Array(data) ? lengthOf(data) : (data as ArrayLike<number>).length;
+  if (length !== n) throw rangeError('tensor', `data holds ${length} elements but shape [${dims.join(', ')}] needs ${n}`);
+  if (isFloat32Array(data)) return { data, shape: dims };
+  const source = data as ArrayLike<unknown>;
+  const arr = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = source[i];
+    if (typeof v !== 'number') throw typeError('tensor', `data[${i}]`, 'a number', v);
+    arr[i] = v;
+  }
   return { data: arr, shape: dims };
 }
 
@@ -50,21 +56,28 @@ export function checkTensor(fn: string, arg: string, t: unknown): Tensor {
   const array = checkFloat32Array(fn, `${arg}.data`, data);
   const dims = checkShape(fn, arg, shape);
   const n = dims.reduce((a, b) => a * b, 1);
-  if (array.length !== n)
-    throw rangeError(fn, `${arg}.data holds ${array.length} elements but ${arg}.shape [${dims.join(', ')}] needs ${n}`);
+  const length = lengthOf(array);
+  if (length !== n)
+    throw rangeError(fn, `${arg}.data holds ${length} elements but ${arg}.shape [${dims.join(', ')}] needs ${n}`);
   return { data: array, shape: dims };
 }
 
 /** The output buffer: the caller's `out` (checked) or a new array. */
 export function outputArray(fn: string, out: unknown, length: number): Float32Array {
-  if (out === undefined || out === null) return new Float32Array(length);
+  if (out === undefined || out === null) {
+    try {
+      return new Float32Array(length);
+    } catch {
+      throw rangeError(fn, `cannot allocate an output of ${length} elements`);
+    }
+  }
   const arr = checkFloat32Array(fn, 'out', out);
-  if (arr.length !== length) throw rangeError(fn, `out must hold exactly ${length} elements, got ${arr.length}`);
+  if (lengthOf(arr) !== length) throw rangeError(fn, `out must hold exactly ${length} elements, got ${lengthOf(arr)}`);
   return arr;
 }
 
 /** True when two arrays share any bytes. */
 export function overlaps(a: Float32Array, b: Float32Array): boolean {
-  if (a.buffer !== b.buffer) return false;
-  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+  const p = bytesOf(a), q = bytesOf(b);
+  return p.buffer === q.buffer && p.start < q.end && q.start < p.end;
 }

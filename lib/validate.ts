@@ -19,8 +19,32 @@ export function describe(v: unknown): string {
   return typeof v;
 }
 
+// The intrinsic %TypedArray%.prototype getters read a typed array's internal slots, so an
+// object faking Symbol.toStringTag or an own `length` / `buffer` property cannot fool them.
+const typedArrayProto = Object.getPrototypeOf(Int8Array.prototype) as object;
+function intrinsicGetter(name: PropertyKey): (this: unknown) => unknown {
+  return Object.getOwnPropertyDescriptor(typedArrayProto, name)!.get as (this: unknown) => unknown;
+}
+const tagOf = intrinsicGetter(Symbol.toStringTag);
+const lengthGetter = intrinsicGetter('length');
+const bufferGetter = intrinsicGetter('buffer');
+const byteOffsetGetter = intrinsicGetter('byteOffset');
+const byteLengthGetter = intrinsicGetter('byteLength');
+
+/** A genuine Float32Array (from any realm); a look-alike object is not one. */
 export function isFloat32Array(v: unknown): v is Float32Array {
-  return Object.prototype.toString.call(v) === '[object Float32Array]';
+  return ArrayBuffer.isView(v) && tagOf.call(v) === 'Float32Array';
+}
+
+/** The element count of a Float32Array from its internal slot (0 when detached). */
+export function lengthOf(a: Float32Array): number {
+  return lengthGetter.call(a) as number;
+}
+
+/** The buffer, byte offset and byte length of a Float32Array from its internal slots. */
+export function bytesOf(a: Float32Array): { buffer: unknown; start: number; end: number } {
+  const start = byteOffsetGetter.call(a) as number;
+  return { buffer: bufferGetter.call(a), start, end: start + (byteLengthGetter.call(a) as number) };
 }
 
 /** A Float32Array (from any realm). A detached one has length 0 and fails its length check. */
@@ -47,6 +71,27 @@ export function checkOptionsObject(fn: string, arg: string, v: unknown): Record<
   if (v === undefined || v === null) return {};
   if (typeof v !== 'object' || Array.isArray(v)) throw typeError(fn, arg, 'an options object', v);
   return v as Record<string, unknown>;
+}
+
+/** Largest stride, dilation, padding or pooling kernel extent (the addon's limit). */
+export const MAX_EXTENT = 2 ** 40;
+/** The addon indexes along the innermost spatial axis with 32-bit offsets. */
+export const MAX_INNERMOST = 2 ** 28;
+
+/** The addon's limits on the innermost spatial axis, checked here so the error names `fn`. */
+export function checkInnermost(fn: string, axis: number, input: number, kernel: number, dilation: number, output: number): void {
+  if (input > MAX_INNERMOST || output > MAX_INNERMOST || kernel * dilation > MAX_INNERMOST)
+    throw rangeError(fn, `the innermost spatial axis (${axis}) is limited to 2^28 elements: input ${input}, output ${output}, kernel ${kernel} x dilation ${dilation}`);
+}
+
+/** Largest tensor the library handles (typed arrays are capped well below this in V8). */
+export const MAX_ELEMENTS = 2 ** 40;
+
+/** Element count of a shape, rejecting more than 2^40 (or past 2^53, where numbers stop being exact). */
+export function checkElements(fn: string, what: string, sizes: readonly number[]): number {
+  const n = checkedProduct(fn, what, sizes);
+  if (n > MAX_ELEMENTS) throw rangeError(fn, `${what} has more than 2^40 elements (shape [${sizes.join(', ')}])`);
+  return n;
 }
 
 /** Product of sizes, rejecting anything past 2^53 (where JavaScript numbers stop being exact). */
