@@ -24,6 +24,7 @@
       'sources': [
         'native/binding/addon.cc',
         'native/binding/args.cc',
+        'native/binding/async_jobs.cc',
         'native/core/axis_map.cc',
         'native/core/conv_backward_weight.cc',
         'native/core/conv_ops.cc',

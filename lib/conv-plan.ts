@@ -11,6 +11,8 @@ export interface ConvOptions {
   bias?: TensorLike | Float32Array | null;
   /** Preallocated output of exactly the output's length. */
   out?: Float32Array;
+  /** Async calls only: cancels the call if it has not started yet (rejecting with an AbortError). */
+  signal?: AbortSignal;
 }
 
 export interface ConvTransposeOptions extends ConvOptions {

@@ -4,8 +4,9 @@ import {
   planConv, planConvTranspose, shapeOf,
 } from './conv-plan.js';
 import { native } from './native.js';
-import { checkShape, checkTensor, outputArray, overlaps, type Tensor, type TensorLike } from './tensor.js';
-import { checkBoolean, checkOptionsObject, lengthOf, rangeError } from './validate.js';
+import { allocateOutput, callerOutput, checkShape, checkTensor, overlaps, type Tensor, type TensorLike } from './tensor.js';
+import { checkSignal, runNative } from './async.js';
+import { checkBoolean, checkOptionsObject, isFloat32Array, lengthOf, rangeError } from './validate.js';
 
 export type { ConvOptions, ConvTransposeOptions } from './conv-plan.js';
 
@@ -15,23 +16,39 @@ export interface ConvGrads {
   db?: Tensor;
 }
 
-export interface ConvBackwardOptions extends ConvOptions {
-  /** Which gradients to compute; all three by default. */
-  grads?: { input?: boolean; weight?: boolean; bias?: boolean };
+/** Preallocated outputs for convBackward, each of exactly its gradient's length. */
+export interface ConvGradOutputs {
+  dx?: Float32Array;
+  dw?: Float32Array;
+  db?: Float32Array;
 }
 
-function checkOutNotInput(fn: string, out: Float32Array, inputs: Record<string, Float32Array | null>): void {
+export interface ConvBackwardOptions extends Omit<ConvOptions, 'out'> {
+  /** Which gradients to compute; all three by default. */
+  grads?: { input?: boolean; weight?: boolean; bias?: boolean };
+  /**
+   * Preallocated gradient outputs. A Float32Array here is taken for the forward call's `out`
+   * and ignored, so that one options object can serve conv and convBackward.
+   */
+  out?: ConvGradOutputs | Float32Array;
+}
+
+function checkOutNotInput(fn: string, out: Float32Array | null, inputs: Record<string, Float32Array | null>, outName = 'out'): void {
+  if (!out) return;
   for (const [name, arr] of Object.entries(inputs))
-    if (arr && overlaps(out, arr)) throw rangeError(fn, `out must not share memory with ${name}`);
+    if (arr && overlaps(out, arr)) throw rangeError(fn, `${outName} must not share memory with ${name}`);
 }
 
 interface ForwardCall {
   x: Tensor;
   w: Tensor;
   bias: Float32Array | null;
-  y: Float32Array;
+  /** The caller's output array, or null to allocate one. */
+  out: Float32Array | null;
+  length: number;
   shape: number[];
   desc: number[];
+  signal: AbortSignal | undefined;
 }
 
 function prepareConv(fn: string, xArg: unknown, wArg: unknown, options: unknown, rank?: number): ForwardCall {
@@ -42,41 +59,43 @@ function prepareConv(fn: string, xArg: unknown, wArg: unknown, options: unknown,
   const { plan, opts } = planConv(fn, x, w, options);
   const bias = checkBias(fn, opts.bias, plan.outChannels);
   const shape = shapeOf(plan.batched, plan.batch, plan.outChannels, plan.output);
-  const y = outputArray(fn, opts.out, shape.reduce((a, b) => a * b, 1));
-  checkOutNotInput(fn, y, { x: x.data, w: w.data, bias });
-  return { x, w, bias, y, shape, desc: descriptor(plan) };
+  const length = shape.reduce((a, b) => a * b, 1);
+  const out = callerOutput(fn, opts.out, length);
+  checkOutNotInput(fn, out, { x: x.data, w: w.data, bias });
+  return { x, w, bias, out, length, shape, desc: descriptor(plan), signal: checkSignal(fn, opts.signal) };
+}
+
+function forwardSync(fn: string, c: ForwardCall): Tensor {
+  const y = c.out ?? allocateOutput(fn, c.length);
+  native().convForward(c.x.data, c.w.data, c.bias, y, c.desc);
+  return { data: y, shape: c.shape };
 }
 
 /** N-dimensional convolution (cross-correlation, as PyTorch); the rank comes from w. */
 export function conv(x: TensorLike, w: TensorLike, options?: ConvOptions): Tensor {
-  const c = prepareConv('conv', x, w, options);
-  native().convForward(c.x.data, c.w.data, c.bias, c.y, c.desc);
-  return { data: c.y, shape: c.shape };
+  return forwardSync('conv', prepareConv('conv', x, w, options));
 }
 
 export function conv1d(x: TensorLike, w: TensorLike, options?: ConvOptions): Tensor {
-  const c = prepareConv('conv1d', x, w, options, 1);
-  native().convForward(c.x.data, c.w.data, c.bias, c.y, c.desc);
-  return { data: c.y, shape: c.shape };
+  return forwardSync('conv1d', prepareConv('conv1d', x, w, options, 1));
 }
 
 export function conv2d(x: TensorLike, w: TensorLike, options?: ConvOptions): Tensor {
-  const c = prepareConv('conv2d', x, w, options, 2);
-  native().convForward(c.x.data, c.w.data, c.bias, c.y, c.desc);
-  return { data: c.y, shape: c.shape };
+  return forwardSync('conv2d', prepareConv('conv2d', x, w, options, 2));
 }
 
 export function conv3d(x: TensorLike, w: TensorLike, options?: ConvOptions): Tensor {
-  const c = prepareConv('conv3d', x, w, options, 3);
-  native().convForward(c.x.data, c.w.data, c.bias, c.y, c.desc);
-  return { data: c.y, shape: c.shape };
+  return forwardSync('conv3d', prepareConv('conv3d', x, w, options, 3));
 }
 
-/** conv() computed on the addon's threads; inputs must not change until the promise settles. */
+/**
+ * conv() computed on the addon's threads. The inputs are copied when the call is made, so
+ * they may change at once; `out` (if given) receives the result when the promise settles.
+ */
 export async function convAsync(x: TensorLike, w: TensorLike, options?: ConvOptions): Promise<Tensor> {
   const c = prepareConv('convAsync', x, w, options);
-  await native().convForwardAsync(c.x.data, c.w.data, c.bias, c.y, c.desc);
-  return { data: c.y, shape: c.shape };
+  const y = await runNative('convAsync', c.signal, () => native().convForwardAsync(c.x.data, c.w.data, c.bias, c.out, c.desc));
+  return { data: y, shape: c.shape };
 }
 
 /** The output shape conv(x, w, options) would have. */
@@ -96,13 +115,17 @@ interface BackwardCall {
   plan: ConvPlan;
   desc: number[];
   want: { input: boolean; weight: boolean; bias: boolean };
+  out: { dx: Float32Array | null; dw: Float32Array | null; db: Float32Array | null };
+  signal: AbortSignal | undefined;
 }
 
 function prepareBackward(fn: string, dyArg: unknown, xArg: unknown, wArg: unknown, options: unknown): BackwardCall {
   const dy = checkTensor(fn, 'dy', dyArg);
   const x = checkTensor(fn, 'x', xArg);
   const w = checkTensor(fn, 'w', wArg);
-  const { plan, opts } = planConv(fn, x, w, options);
+  const raw = checkOptionsObject(fn, 'options', options);
+  const outs = isFloat32Array(raw.out) ? {} : checkOptionsObject(fn, 'out', raw.out);
+  const { plan, opts } = planConv(fn, x, w, { ...raw, out: undefined });
   checkSameShape(fn, 'dy', dy, shapeOf(plan.batched, plan.batch, plan.outChannels, plan.output));
   const grads = checkOptionsObject(fn, 'grads', opts.grads);
   const want = {
@@ -110,48 +133,53 @@ function prepareBackward(fn: string, dyArg: unknown, xArg: unknown, wArg: unknow
     weight: checkBoolean(fn, 'grads.weight', grads.weight, true),
     bias: checkBoolean(fn, 'grads.bias', grads.bias, true),
   };
-  return { dy, x, w, plan, desc: descriptor(plan), want };
+  const out = {
+    dx: callerOutput(fn, outs.dx, lengthOf(x.data), 'out.dx'),
+    dw: callerOutput(fn, outs.dw, lengthOf(w.data), 'out.dw'),
+    db: callerOutput(fn, outs.db, plan.outChannels, 'out.db'),
+  };
+  const inputs = { dy: dy.data, x: x.data, w: w.data };
+  checkOutNotInput(fn, out.dx, inputs, 'out.dx');
+  checkOutNotInput(fn, out.dw, { ...inputs, 'out.dx': out.dx }, 'out.dw');
+  checkOutNotInput(fn, out.db, { ...inputs, 'out.dx': out.dx, 'out.dw': out.dw }, 'out.db');
+  return { dy, x, w, plan, desc: descriptor(plan), want, out, signal: checkSignal(fn, opts.signal) };
 }
 
 /** Gradients of sum(conv(x, w) * dy) with respect to x, w and the bias (sums over the batch). */
 export function convBackward(dy: TensorLike, x: TensorLike, w: TensorLike, options?: ConvBackwardOptions): ConvGrads {
-  const c = prepareBackward('convBackward', dy, x, w, options);
-  const out: ConvGrads = {};
+  const fn = 'convBackward';
+  const c = prepareBackward(fn, dy, x, w, options);
+  const grads: ConvGrads = {};
   const addon = native();
   if (c.want.input) {
-    out.dx = { data: new Float32Array(lengthOf(c.x.data)), shape: c.x.shape };
-    addon.convBackwardData(c.dy.data, c.w.data, null, out.dx.data, c.desc);
+    grads.dx = { data: c.out.dx ?? allocateOutput(fn, lengthOf(c.x.data)), shape: c.x.shape };
+    addon.convBackwardData(c.dy.data, c.w.data, null, grads.dx.data, c.desc);
   }
   if (c.want.weight) {
-    out.dw = { data: new Float32Array(lengthOf(c.w.data)), shape: c.w.shape };
-    addon.convBackwardWeight(c.dy.data, c.x.data, out.dw.data, c.desc);
+    grads.dw = { data: c.out.dw ?? allocateOutput(fn, lengthOf(c.w.data)), shape: c.w.shape };
+    addon.convBackwardWeight(c.dy.data, c.x.data, grads.dw.data, c.desc);
   }
   if (c.want.bias) {
-    out.db = { data: new Float32Array(c.plan.outChannels), shape: [c.plan.outChannels] };
-    addon.convBackwardBias(c.dy.data, out.db.data, c.desc);
+    grads.db = { data: c.out.db ?? allocateOutput(fn, c.plan.outChannels), shape: [c.plan.outChannels] };
+    addon.convBackwardBias(c.dy.data, grads.db.data, c.desc);
   }
-  return out;
+  return grads;
 }
 
 export async function convBackwardAsync(dy: TensorLike, x: TensorLike, w: TensorLike, options?: ConvBackwardOptions): Promise<ConvGrads> {
-  const c = prepareBackward('convBackwardAsync', dy, x, w, options);
-  const out: ConvGrads = {};
+  const fn = 'convBackwardAsync';
+  const c = prepareBackward(fn, dy, x, w, options);
   const addon = native();
-  const work: Promise<void>[] = [];
-  if (c.want.input) {
-    out.dx = { data: new Float32Array(lengthOf(c.x.data)), shape: c.x.shape };
-    work.push(addon.convBackwardDataAsync(c.dy.data, c.w.data, null, out.dx.data, c.desc));
-  }
-  if (c.want.weight) {
-    out.dw = { data: new Float32Array(lengthOf(c.w.data)), shape: c.w.shape };
-    work.push(addon.convBackwardWeightAsync(c.dy.data, c.x.data, out.dw.data, c.desc));
-  }
-  if (c.want.bias) {
-    out.db = { data: new Float32Array(c.plan.outChannels), shape: [c.plan.outChannels] };
-    work.push(addon.convBackwardBiasAsync(c.dy.data, out.db.data, c.desc));
-  }
-  await Promise.all(work);
-  return out;
+  const [dx, dw, db] = await Promise.all([
+    c.want.input ? runNative(fn, c.signal, () => addon.convBackwardDataAsync(c.dy.data, c.w.data, null, c.out.dx, c.desc)) : null,
+    c.want.weight ? runNative(fn, c.signal, () => addon.convBackwardWeightAsync(c.dy.data, c.x.data, c.out.dw, c.desc)) : null,
+    c.want.bias ? runNative(fn, c.signal, () => addon.convBackwardBiasAsync(c.dy.data, c.out.db, c.desc)) : null,
+  ]);
+  const grads: ConvGrads = {};
+  if (dx) grads.dx = { data: dx, shape: c.x.shape };
+  if (dw) grads.dw = { data: dw, shape: c.w.shape };
+  if (db) grads.db = { data: db, shape: [c.plan.outChannels] };
+  return grads;
 }
 
 function prepareTranspose(fn: string, xArg: unknown, wArg: unknown, options: unknown): ForwardCall {
@@ -160,21 +188,24 @@ function prepareTranspose(fn: string, xArg: unknown, wArg: unknown, options: unk
   const { plan, opts } = planConvTranspose(fn, x, w, options);
   const bias = checkBias(fn, opts.bias, plan.inChannels);
   const shape = shapeOf(plan.batched, plan.batch, plan.inChannels, plan.input);
-  const y = outputArray(fn, opts.out, shape.reduce((a, b) => a * b, 1));
-  checkOutNotInput(fn, y, { x: x.data, w: w.data, bias });
-  return { x, w, bias, y, shape, desc: descriptor(plan) };
+  const length = shape.reduce((a, b) => a * b, 1);
+  const out = callerOutput(fn, opts.out, length);
+  checkOutNotInput(fn, out, { x: x.data, w: w.data, bias });
+  return { x, w, bias, out, length, shape, desc: descriptor(plan), signal: checkSignal(fn, opts.signal) };
 }
 
 /** Transposed convolution, as PyTorch's conv_transpose{1,2,3}d; w is [C_in, C_out/groups, ...kernel]. */
 export function convTranspose(x: TensorLike, w: TensorLike, options?: ConvTransposeOptions): Tensor {
-  const c = prepareTranspose('convTranspose', x, w, options);
-  native().convBackwardData(c.x.data, c.w.data, c.bias, c.y, c.desc);
-  return { data: c.y, shape: c.shape };
+  const fn = 'convTranspose';
+  const c = prepareTranspose(fn, x, w, options);
+  const y = c.out ?? allocateOutput(fn, c.length);
+  native().convBackwardData(c.x.data, c.w.data, c.bias, y, c.desc);
+  return { data: y, shape: c.shape };
 }
 
 export async function convTransposeAsync(x: TensorLike, w: TensorLike, options?: ConvTransposeOptions): Promise<Tensor> {
-  const c = prepareTranspose('convTransposeAsync', x, w, options);
-  await native().convBackwardDataAsync(c.x.data, c.w.data, c.bias, c.y, c.desc);
-  return { data: c.y, shape: c.shape };
+  const fn = 'convTransposeAsync';
+  const c = prepareTranspose(fn, x, w, options);
+  const y = await runNative(fn, c.signal, () => native().convBackwardDataAsync(c.x.data, c.w.data, c.bias, c.out, c.desc));
+  return { data: y, shape: c.shape };
 }
-

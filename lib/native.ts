@@ -1,6 +1,6 @@
 // Loads the native addon on first use: a prebuild from prebuilds/ or a local build from
 // build/Release, whichever node-gyp-build finds for this platform, architecture and libc.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 
@@ -10,19 +10,21 @@ type Bias = Float32Array | null;
 /** Raw entry points. Descriptors are flat integer arrays; see native/binding/args.cc. */
 export interface NativeAddon {
   convForward(x: Buffer32, w: Buffer32, b: Bias, y: Buffer32, desc: number[]): void;
-  convForwardAsync(x: Buffer32, w: Buffer32, b: Bias, y: Buffer32, desc: number[]): Promise<void>;
+  convForwardAsync(x: Buffer32, w: Buffer32, b: Bias, y: Buffer32 | null, desc: number[]): [Promise<Float32Array>, number];
   convBackwardData(dy: Buffer32, w: Buffer32, b: Bias, dx: Buffer32, desc: number[]): void;
-  convBackwardDataAsync(dy: Buffer32, w: Buffer32, b: Bias, dx: Buffer32, desc: number[]): Promise<void>;
+  convBackwardDataAsync(dy: Buffer32, w: Buffer32, b: Bias, dx: Buffer32 | null, desc: number[]): [Promise<Float32Array>, number];
   convBackwardWeight(dy: Buffer32, x: Buffer32, dw: Buffer32, desc: number[]): void;
-  convBackwardWeightAsync(dy: Buffer32, x: Buffer32, dw: Buffer32, desc: number[]): Promise<void>;
+  convBackwardWeightAsync(dy: Buffer32, x: Buffer32, dw: Buffer32 | null, desc: number[]): [Promise<Float32Array>, number];
   convBackwardBias(dy: Buffer32, db: Buffer32, desc: number[]): void;
-  convBackwardBiasAsync(dy: Buffer32, db: Buffer32, desc: number[]): Promise<void>;
+  convBackwardBiasAsync(dy: Buffer32, db: Buffer32 | null, desc: number[]): [Promise<Float32Array>, number];
   poolForward(x: Buffer32, y: Buffer32, desc: number[]): void;
-  poolForwardAsync(x: Buffer32, y: Buffer32, desc: number[]): Promise<void>;
+  poolForwardAsync(x: Buffer32, y: Buffer32 | null, desc: number[]): [Promise<Float32Array>, number];
   poolBackward(dy: Buffer32, x: Buffer32, dx: Buffer32, desc: number[]): void;
-  poolBackwardAsync(dy: Buffer32, x: Buffer32, dx: Buffer32, desc: number[]): Promise<void>;
+  poolBackwardAsync(dy: Buffer32, x: Buffer32, dx: Buffer32 | null, desc: number[]): [Promise<Float32Array>, number];
   backendInfo(): { isa: string; threads: number; supported: string[] };
   setNumThreads(n: number): void;
+  /** Cancels a queued async job that has not started; true if it was cancelled. */
+  cancelJob(id: number): boolean;
   /** FMA rate of the active kernel set on `threads` threads, GF/s (for benchmarks). */
   peakGflops(threads: number, milliseconds: number): number;
 }
@@ -56,15 +58,39 @@ export function native(): NativeAddon {
   try {
     file = gypBuild.resolve(root);
   } catch (e) {
-    throw new Error(
-      `convnd: no native binary for ${process.platform}-${process.arch} (Node-API, ${libc()}). ` +
-        `Looked in ${path.join(root, 'prebuilds')} and ${path.join(root, 'build', 'Release')}. ` +
-        `Build one from source with 'npm rebuild convnd --build-from-source' (needs python3, make and a C++17 compiler). ` +
-        `Cause: ${(e as Error).message}`,
-    );
+    throw new Error(noBinaryMessage(root, 'no native binary fits', e));
   }
-  loaded = { addon: req(file) as NativeAddon, file };
+  try {
+    loaded = { addon: req(file) as NativeAddon, file };
+  } catch (e) {
+    // A binary that exists but does not load: another libc or libstdc++, or a broken build.
+    throw new Error(noBinaryMessage(root, `${file} does not load`, e));
+  }
   return loaded.addon;
+}
+
+/**
+ * Why no binary could be used: the target, what was tried, how to fix it. One message for the
+ * run-time error and for a failed install (scripts/install-failed.js prints it).
+ */
+export function noBinaryMessage(root: string, problem: string, cause?: unknown): string {
+  const dirs = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
+  const shipped = dirs(path.join(root, 'prebuilds')).flatMap((d) => dirs(path.join(root, 'prebuilds', d)).map((f) => `${d}/${f}`));
+  const compilers: Record<string, string> = {
+    linux: 'Debian/Ubuntu: apt-get install python3 make g++; Alpine: apk add python3 make g++; Fedora: dnf install python3 make gcc-c++',
+    darwin: 'xcode-select --install',
+    win32: "Python 3 and Visual Studio Build Tools with the 'Desktop development with C++' workload",
+  };
+  const compiler = compilers[process.platform] ?? 'python3, make and a C++17 compiler';
+  return [
+    `convnd: ${problem} for ${process.platform}-${process.arch} (${libc()}, Node ${process.version}, Node-API ${process.versions.napi}).`,
+    `Tried: ${path.join(root, 'prebuilds', `${process.platform}-${process.arch}`)} (the package ships: ${shipped.join(', ') || 'no prebuilds'})`,
+    `  and a local build in ${path.join(root, 'build', 'Release')}.`,
+    `Fix: build it from source. Install python3, make and a C++17 compiler (${compiler}),`,
+    `  then run 'npm rebuild convnd --build-from-source' in your project (if your npm skips dependencies'`,
+    `  install scripts, allow convnd's first: 'npm install-scripts approve convnd').`,
+    ...(cause ? [`Cause: ${String((cause as Error).message ?? cause).trim().split('\n')[0]}`] : []),
+  ].join('\n');
 }
 
 function libc(): string {

@@ -2,7 +2,8 @@
 import { checkSameShape, shapeOf, splitInput } from './conv-plan.js';
 import { native } from './native.js';
 import { type Padding, type PerAxis, perAxis, resolvePadding } from './options.js';
-import { checkTensor, outputArray, overlaps, type Tensor, type TensorLike } from './tensor.js';
+import { allocateOutput, callerOutput, checkTensor, overlaps, type Tensor, type TensorLike } from './tensor.js';
+import { checkSignal, runNative } from './async.js';
 import { checkBoolean, checkElements, checkInnermost, checkOptionsObject, lengthOf, rangeError, typeError } from './validate.js';
 
 export interface PoolOptions {
@@ -18,6 +19,8 @@ export interface PoolOptions {
   /** Average only: divide by the window's taps including padding (default true), else by the cells inside. */
   countIncludePad?: boolean;
   out?: Float32Array;
+  /** Async calls only: cancels the call if it has not started yet (rejecting with an AbortError). */
+  signal?: AbortSignal;
 }
 
 type Kind = 'max' | 'min' | 'avg';
@@ -97,46 +100,58 @@ function checkWindows(fn: string, w: PoolPlan['windows']): void {
   });
 }
 
-function forward(fn: string, kind: Kind, x: unknown, options: unknown): { plan: PoolPlan; y: Float32Array } {
-  const plan = planPool(fn, kind, x, options);
-  const y = outputArray(fn, plan.opts.out, plan.shape.reduce((a, b) => a * b, 1));
-  if (overlaps(y, plan.x.data)) throw rangeError(fn, 'out must not share memory with x');
-  checkWindows(fn, plan.windows);
-  return { plan, y };
+interface PoolCall {
+  plan: PoolPlan;
+  /** The caller's output array, or null to allocate one. */
+  out: Float32Array | null;
+  length: number;
+  signal: AbortSignal | undefined;
 }
 
-function backward(fn: string, kind: Kind, dyArg: unknown, x: unknown, options: unknown): { plan: PoolPlan; dy: Tensor; dx: Float32Array } {
+function forward(fn: string, kind: Kind, x: unknown, options: unknown): PoolCall {
+  const plan = planPool(fn, kind, x, options);
+  const length = plan.shape.reduce((a, b) => a * b, 1);
+  const out = callerOutput(fn, plan.opts.out, length);
+  if (out && overlaps(out, plan.x.data)) throw rangeError(fn, 'out must not share memory with x');
+  checkWindows(fn, plan.windows);
+  return { plan, out, length, signal: checkSignal(fn, plan.opts.signal) };
+}
+
+function backward(fn: string, kind: Kind, dyArg: unknown, x: unknown, options: unknown): PoolCall & { dy: Tensor } {
   const dy = checkTensor(fn, 'dy', dyArg);
   const plan = planPool(fn, kind, x, options);
   checkSameShape(fn, 'dy', dy, plan.shape);
   checkWindows(fn, plan.windows);
-  const dx = outputArray(fn, plan.opts.out, lengthOf(plan.x.data));
-  if (overlaps(dx, plan.x.data) || overlaps(dx, dy.data)) throw rangeError(fn, 'out must not share memory with x or dy');
-  return { plan, dy, dx };
+  const length = lengthOf(plan.x.data);
+  const out = callerOutput(fn, plan.opts.out, length);
+  if (out && (overlaps(out, plan.x.data) || overlaps(out, dy.data))) throw rangeError(fn, 'out must not share memory with x or dy');
+  return { plan, dy, out, length, signal: checkSignal(fn, plan.opts.signal) };
 }
 
 function poolSync(fn: string, kind: Kind, x: unknown, options: unknown): Tensor {
-  const { plan, y } = forward(fn, kind, x, options);
-  native().poolForward(plan.x.data, y, plan.desc);
-  return { data: y, shape: plan.shape };
+  const c = forward(fn, kind, x, options);
+  const y = c.out ?? allocateOutput(fn, c.length);
+  native().poolForward(c.plan.x.data, y, c.plan.desc);
+  return { data: y, shape: c.plan.shape };
 }
 
 async function poolAsync(fn: string, kind: Kind, x: unknown, options: unknown): Promise<Tensor> {
-  const { plan, y } = forward(fn, kind, x, options);
-  await native().poolForwardAsync(plan.x.data, y, plan.desc);
-  return { data: y, shape: plan.shape };
+  const c = forward(fn, kind, x, options);
+  const y = await runNative(fn, c.signal, () => native().poolForwardAsync(c.plan.x.data, c.out, c.plan.desc));
+  return { data: y, shape: c.plan.shape };
 }
 
 function poolBackwardSync(fn: string, kind: Kind, dy: unknown, x: unknown, options: unknown): Tensor {
-  const { plan, dy: g, dx } = backward(fn, kind, dy, x, options);
-  native().poolBackward(g.data, plan.x.data, dx, plan.desc);
-  return { data: dx, shape: plan.x.shape };
+  const c = backward(fn, kind, dy, x, options);
+  const dx = c.out ?? allocateOutput(fn, c.length);
+  native().poolBackward(c.dy.data, c.plan.x.data, dx, c.plan.desc);
+  return { data: dx, shape: c.plan.x.shape };
 }
 
 async function poolBackwardAsync(fn: string, kind: Kind, dy: unknown, x: unknown, options: unknown): Promise<Tensor> {
-  const { plan, dy: g, dx } = backward(fn, kind, dy, x, options);
-  await native().poolBackwardAsync(g.data, plan.x.data, dx, plan.desc);
-  return { data: dx, shape: plan.x.shape };
+  const c = backward(fn, kind, dy, x, options);
+  const dx = await runNative(fn, c.signal, () => native().poolBackwardAsync(c.dy.data, c.plan.x.data, c.out, c.plan.desc));
+  return { data: dx, shape: c.plan.x.shape };
 }
 
 export const maxPool = (x: TensorLike, options: PoolOptions): Tensor => poolSync('maxPool', 'max', x, options);

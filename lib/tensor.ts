@@ -63,17 +63,25 @@ export function checkTensor(fn: string, arg: string, t: unknown): Tensor {
 }
 
 /** The output buffer: the caller's `out` (checked) or a new array. */
-export function outputArray(fn: string, out: unknown, length: number): Float32Array {
-  if (out === undefined || out === null) {
-    try {
-      return new Float32Array(length);
-    } catch {
-      throw rangeError(fn, `cannot allocate an output of ${length} elements`);
-    }
-  }
-  const arr = checkFloat32Array(fn, 'out', out);
-  if (lengthOf(arr) !== length) throw rangeError(fn, `out must hold exactly ${length} elements, got ${lengthOf(arr)}`);
+/** The caller's `out` array, checked, or null when none was given. */
+export function callerOutput(fn: string, out: unknown, length: number, name = 'out'): Float32Array | null {
+  if (out === undefined || out === null) return null;
+  const arr = checkFloat32Array(fn, name, out);
+  if (lengthOf(arr) !== length) throw rangeError(fn, `${name} must hold exactly ${length} elements, got ${lengthOf(arr)}`);
   return arr;
+}
+
+export function allocateOutput(fn: string, length: number): Float32Array {
+  try {
+    return new Float32Array(length);
+  } catch {
+    throw rangeError(fn, `cannot allocate an output of ${length} elements`);
+  }
+}
+
+/** The output buffer: the caller's `out` (checked) or a new array. */
+export function outputArray(fn: string, out: unknown, length: number): Float32Array {
+  return callerOutput(fn, out, length) ?? allocateOutput(fn, length);
 }
 
 /** True when two arrays share any bytes. */

@@ -619,13 +619,19 @@ describe('native entry points re-check their arguments', () => {
   });
 
   it('async entry points reject with the same classes', async () => {
-    await expect(addon.convForwardAsync(f(3), f(1), null, f(3), convDesc().slice(1))).rejects.toBeInstanceOf(RangeError);
-    await expect(addon.convForwardAsync(new Float64Array(3) as never, f(1), null, f(3), convDesc())).rejects.toBeInstanceOf(TypeError);
-    await expect(addon.poolBackwardAsync(f(2), f(4), f(3), poolDesc())).rejects.toBeInstanceOf(RangeError);
-    await expect(addon.convBackwardBiasAsync(f(3), f(1), convDesc({ N: 2 ** 30, C: 2 ** 30 }))).rejects.toBeInstanceOf(RangeError);
+    // Async entry points return [promise, jobId].
+    const promise = (call: [Promise<Float32Array>, number]) => call[0];
+    await expect(promise(addon.convForwardAsync(f(3), f(1), null, f(3), convDesc().slice(1)))).rejects.toBeInstanceOf(RangeError);
+    await expect(promise(addon.convForwardAsync(new Float64Array(3) as never, f(1), null, f(3), convDesc()))).rejects.toBeInstanceOf(TypeError);
+    await expect(promise(addon.poolBackwardAsync(f(2), f(4), f(3), poolDesc()))).rejects.toBeInstanceOf(RangeError);
+    await expect(promise(addon.convBackwardBiasAsync(f(3), f(1), convDesc({ N: 2 ** 30, C: 2 ** 30 })))).rejects.toBeInstanceOf(RangeError);
     const y = f(3);
-    await addon.convForwardAsync(Float32Array.of(1, 2, 3), Float32Array.of(3), null, y, convDesc());
+    const result = await promise(addon.convForwardAsync(Float32Array.of(1, 2, 3), Float32Array.of(3), null, y, convDesc()));
+    expect(result).toBe(y);
     expect(Array.from(y)).toEqual([3, 6, 9]);
+    // Without an output array the addon allocates one.
+    const fresh = await promise(addon.convForwardAsync(Float32Array.of(1, 2, 3), Float32Array.of(3), null, null, convDesc()));
+    expect(Array.from(fresh)).toEqual([3, 6, 9]);
   });
 
   it('setNumThreads re-checks n', () => {

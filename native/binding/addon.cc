@@ -1,8 +1,9 @@
 // Node-API glue: unwrap the arguments, keep them referenced while work runs, and turn C++
 // errors into JavaScript exceptions. No arithmetic lives here.
 //
-// Every operation comes in a sync form, fn(...args), and an async form, fnAsync(...args)
-// returning a Promise that settles on the JavaScript thread after the work ran off it.
+// Every operation comes in a sync form, fn(...args, out, desc), and an async form,
+// fnAsync(...args, out | null, desc) returning [promise, jobId]: the promise settles on the
+// JavaScript thread with the output array after the work ran on the addon's threads.
 #include <napi.h>
 
 #include <algorithm>
@@ -15,19 +16,25 @@
 #include "../core/ops.h"
 #include "../core/thread_pool.h"
 #include "args.h"
+#include "async_jobs.h"
 
 namespace convnd {
 namespace binding {
 
 namespace {
 
-// What an operation needs once its arguments are read: the work and the values to keep alive.
-struct Job {
-  std::function<void()> run;
-  std::vector<Napi::Value> keepAlive;
+// An operation once its arguments are read: its inputs (a null bias has no data), its
+// output, and the work. Sync calls run the work on the caller's arrays; async calls run it
+// on private copies (async_jobs.h).
+struct OpCall {
+  std::vector<FloatArray> inputs;
+  FloatArray out;
+  int64_t outLength = 0;
+  std::function<void(const std::vector<const float*>& inputs, float* out)> work;
 };
 
-using Prepare = Job (*)(const Napi::CallbackInfo&);
+// Reads the arguments; `async` makes the output optional (null: a new array is returned).
+using Prepare = OpCall (*)(const Napi::CallbackInfo&, bool async);
 
 Napi::Error toJsError(Napi::Env env, const char* fn, const ArgError& e) {
   std::string message = std::string("convnd native ") + fn + ": " + e.message;
@@ -35,43 +42,22 @@ Napi::Error toJsError(Napi::Env env, const char* fn, const ArgError& e) {
   return Napi::RangeError::New(env, message);
 }
 
-class JobWorker : public Napi::AsyncWorker {
- public:
-  JobWorker(Napi::Env env, Job job, const char* fn)
-      : Napi::AsyncWorker(env, fn), deferred_(Napi::Promise::Deferred::New(env)), fn_(fn),
-        run_(std::move(job.run)) {
-    for (Napi::Value& v : job.keepAlive)
-      if (v.IsObject()) refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
-  }
-  Napi::Promise promise() { return deferred_.Promise(); }
+std::vector<const float*> dataOf(const std::vector<FloatArray>& arrays) {
+  std::vector<const float*> data;
+  for (const FloatArray& a : arrays) data.push_back(a.data);
+  return data;
+}
 
-  void Execute() override {
-    try {
-      run_();
-    } catch (const std::bad_alloc&) {
-      SetError("out of memory");
-    } catch (const std::exception& e) {
-      SetError(e.what());
-    }
-  }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
-  void OnError(const Napi::Error& e) override {
-    deferred_.Reject(Napi::RangeError::New(Env(), std::string("convnd native ") + fn_ + ": " + e.Message()).Value());
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  const char* fn_;
-  std::function<void()> run_;
-  std::vector<Napi::ObjectReference> refs_;
-};
+void checkOutputApart(const OpCall& call, const char* outName, const std::vector<const char*>& inNames) {
+  for (size_t i = 0; i < call.inputs.size(); ++i) checkNoOverlap(call.out, outName, call.inputs[i], inNames[i]);
+}
 
 template <Prepare prepare>
 Napi::Value runSync(const Napi::CallbackInfo& info, const char* fn) {
   Napi::Env env = info.Env();
   try {
-    Job job = prepare(info);
-    job.run();
+    OpCall call = prepare(info, false);
+    call.work(dataOf(call.inputs), call.out.data);
   } catch (const ArgError& e) {
     toJsError(env, fn, e).ThrowAsJavaScriptException();
   } catch (const std::bad_alloc&) {
@@ -80,90 +66,114 @@ Napi::Value runSync(const Napi::CallbackInfo& info, const char* fn) {
   return env.Undefined();
 }
 
+// Returns [promise, jobId]; the promise resolves to the output Float32Array.
 template <Prepare prepare>
 Napi::Value runAsync(const Napi::CallbackInfo& info, const char* fn) {
   Napi::Env env = info.Env();
   try {
-    JobWorker* worker = new JobWorker(env, prepare(info), fn);
-    Napi::Promise promise = worker->promise();
-    worker->Queue();
-    return promise;
+    OpCall call = prepare(info, true);
+    AsyncJob* job = new AsyncJob();
+    job->fn = fn;
+    job->resultLength = call.outLength;
+    job->work = std::move(call.work);
+    std::vector<Napi::Value> watched;
+    for (const FloatArray& in : call.inputs) {
+      // A null input (no bias) stays an empty copy, passed to the work as null.
+      job->inputs.emplace_back(in.data, in.data ? in.data + in.length : in.data);
+      watched.push_back(in.value);
+    }
+    return submit(env, job, watched, call.out.data ? call.out.value : env.Null());
   } catch (const ArgError& e) {
-    Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
-    d.Reject(toJsError(env, fn, e).Value());
-    return d.Promise();
+    napi_deferred deferred;
+    napi_value promise;
+    napi_create_promise(env, &deferred, &promise);
+    napi_reject_deferred(env, deferred, toJsError(env, fn, e).Value());
+    Napi::Array result = Napi::Array::New(env, 2);
+    result.Set(0u, promise);
+    result.Set(1u, Napi::Number::New(env, 0));
+    return result;
+  } catch (const std::bad_alloc&) {
+    throw Napi::RangeError::New(env, std::string("convnd native ") + fn + ": out of memory");
   }
 }
 
 // convForward(x, w, bias | null, y, desc)
-Job prepareConvForward(const Napi::CallbackInfo& info) {
+OpCall prepareConvForward(const Napi::CallbackInfo& info, bool async) {
   const ConvDesc d = convDesc(info, 4);
-  FloatArray x = floatArray(info, 0, "x", d.xLength());
-  FloatArray w = floatArray(info, 1, "w", d.wLength());
-  FloatArray b = floatArray(info, 2, "bias", d.outChannels, true);
-  FloatArray y = floatArray(info, 3, "y", d.yLength());
-  checkNoOverlap(y, "y", x, "x");
-  checkNoOverlap(y, "y", w, "w");
-  checkNoOverlap(y, "y", b, "bias");
+  OpCall call;
+  call.inputs = {floatArray(info, 0, "x", d.xLength()), floatArray(info, 1, "w", d.wLength()),
+                 floatArray(info, 2, "bias", d.outChannels, true)};
+  call.out = floatArray(info, 3, "y", d.yLength(), async);
+  call.outLength = d.yLength();
+  checkOutputApart(call, "y", {"x", "w", "bias"});
   const KernelTable* k = &activeKernels();
-  return {[=] { convForward(*k, d, x.data, w.data, b.data, y.data); }, {x.value, w.value, b.value, y.value}};
+  call.work = [=](const std::vector<const float*>& in, float* y) { convForward(*k, d, in[0], in[1], in[2], y); };
+  return call;
 }
 
 // convBackwardData(dy, w, bias | null, dx, desc): also the transposed convolution.
-Job prepareConvBackwardData(const Napi::CallbackInfo& info) {
+OpCall prepareConvBackwardData(const Napi::CallbackInfo& info, bool async) {
   const ConvDesc d = convDesc(info, 4);
-  FloatArray dy = floatArray(info, 0, "dy", d.yLength());
-  FloatArray w = floatArray(info, 1, "w", d.wLength());
-  FloatArray b = floatArray(info, 2, "bias", d.inChannels, true);
-  FloatArray dx = floatArray(info, 3, "dx", d.xLength());
-  checkNoOverlap(dx, "dx", dy, "dy");
-  checkNoOverlap(dx, "dx", w, "w");
-  checkNoOverlap(dx, "dx", b, "bias");
+  OpCall call;
+  call.inputs = {floatArray(info, 0, "dy", d.yLength()), floatArray(info, 1, "w", d.wLength()),
+                 floatArray(info, 2, "bias", d.inChannels, true)};
+  call.out = floatArray(info, 3, "dx", d.xLength(), async);
+  call.outLength = d.xLength();
+  checkOutputApart(call, "dx", {"dy", "w", "bias"});
   const KernelTable* k = &activeKernels();
-  return {[=] { convBackwardData(*k, d, dy.data, w.data, b.data, dx.data); }, {dy.value, w.value, b.value, dx.value}};
+  call.work = [=](const std::vector<const float*>& in, float* dx) { convBackwardData(*k, d, in[0], in[1], in[2], dx); };
+  return call;
 }
 
 // convBackwardWeight(dy, x, dw, desc)
-Job prepareConvBackwardWeight(const Napi::CallbackInfo& info) {
+OpCall prepareConvBackwardWeight(const Napi::CallbackInfo& info, bool async) {
   const ConvDesc d = convDesc(info, 3);
-  FloatArray dy = floatArray(info, 0, "dy", d.yLength());
-  FloatArray x = floatArray(info, 1, "x", d.xLength());
-  FloatArray dw = floatArray(info, 2, "dw", d.wLength());
-  checkNoOverlap(dw, "dw", dy, "dy");
-  checkNoOverlap(dw, "dw", x, "x");
+  OpCall call;
+  call.inputs = {floatArray(info, 0, "dy", d.yLength()), floatArray(info, 1, "x", d.xLength())};
+  call.out = floatArray(info, 2, "dw", d.wLength(), async);
+  call.outLength = d.wLength();
+  checkOutputApart(call, "dw", {"dy", "x"});
   const KernelTable* k = &activeKernels();
-  return {[=] { convBackwardWeight(*k, d, dy.data, x.data, dw.data); }, {dy.value, x.value, dw.value}};
+  call.work = [=](const std::vector<const float*>& in, float* dw) { convBackwardWeight(*k, d, in[0], in[1], dw); };
+  return call;
 }
 
 // convBackwardBias(dy, db, desc)
-Job prepareConvBackwardBias(const Napi::CallbackInfo& info) {
+OpCall prepareConvBackwardBias(const Napi::CallbackInfo& info, bool async) {
   const ConvDesc d = convDesc(info, 2);
-  FloatArray dy = floatArray(info, 0, "dy", d.yLength());
-  FloatArray db = floatArray(info, 1, "db", d.outChannels);
-  checkNoOverlap(db, "db", dy, "dy");
-  return {[=] { convBackwardBias(d, dy.data, db.data); }, {dy.value, db.value}};
+  OpCall call;
+  call.inputs = {floatArray(info, 0, "dy", d.yLength())};
+  call.out = floatArray(info, 1, "db", d.outChannels, async);
+  call.outLength = d.outChannels;
+  checkOutputApart(call, "db", {"dy"});
+  call.work = [=](const std::vector<const float*>& in, float* db) { convBackwardBias(d, in[0], db); };
+  return call;
 }
 
 // poolForward(x, y, desc)
-Job preparePoolForward(const Napi::CallbackInfo& info) {
+OpCall preparePoolForward(const Napi::CallbackInfo& info, bool async) {
   const PoolDesc d = poolDesc(info, 2);
-  FloatArray x = floatArray(info, 0, "x", d.xLength());
-  FloatArray y = floatArray(info, 1, "y", d.yLength());
-  checkNoOverlap(y, "y", x, "x");
+  OpCall call;
+  call.inputs = {floatArray(info, 0, "x", d.xLength())};
+  call.out = floatArray(info, 1, "y", d.yLength(), async);
+  call.outLength = d.yLength();
+  checkOutputApart(call, "y", {"x"});
   const KernelTable* k = &activeKernels();
-  return {[=] { poolForward(*k, d, x.data, y.data); }, {x.value, y.value}};
+  call.work = [=](const std::vector<const float*>& in, float* y) { poolForward(*k, d, in[0], y); };
+  return call;
 }
 
 // poolBackward(dy, x, dx, desc)
-Job preparePoolBackward(const Napi::CallbackInfo& info) {
+OpCall preparePoolBackward(const Napi::CallbackInfo& info, bool async) {
   const PoolDesc d = poolDesc(info, 3);
-  FloatArray dy = floatArray(info, 0, "dy", d.yLength());
-  FloatArray x = floatArray(info, 1, "x", d.xLength());
-  FloatArray dx = floatArray(info, 2, "dx", d.xLength());
-  checkNoOverlap(dx, "dx", dy, "dy");
-  checkNoOverlap(dx, "dx", x, "x");
+  OpCall call;
+  call.inputs = {floatArray(info, 0, "dy", d.yLength()), floatArray(info, 1, "x", d.xLength())};
+  call.out = floatArray(info, 2, "dx", d.xLength(), async);
+  call.outLength = d.xLength();
+  checkOutputApart(call, "dx", {"dy", "x"});
   const KernelTable* k = &activeKernels();
-  return {[=] { poolBackward(*k, d, dy.data, x.data, dx.data); }, {dy.value, x.value, dx.value}};
+  call.work = [=](const std::vector<const float*>& in, float* dx) { poolBackward(*k, d, in[0], in[1], dx); };
+  return call;
 }
 
 Napi::Value backendInfo(const Napi::CallbackInfo& info) {
@@ -245,6 +255,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("backendInfo", Napi::Function::New(env, backendInfo, "backendInfo"));
   exports.Set("setNumThreads", Napi::Function::New(env, setNumThreads, "setNumThreads"));
   exports.Set("peakGflops", Napi::Function::New(env, peakGflops, "peakGflops"));
+  exports.Set("cancelJob", Napi::Function::New(env, cancelJob, "cancelJob"));
+  initAsync(env);
   return exports;
 }
 

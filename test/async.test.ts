@@ -1,0 +1,134 @@
+// The async API: off the event loop, cancellable before it starts, safe against buffers
+// changing or being detached meanwhile, and usable from several worker threads at once.
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { avgPoolAsync, conv, convAsync, convBackward, convBackwardAsync, convTransposeAsync, maxPoolAsync, maxPoolBackwardAsync, maxPool, maxPoolBackward } from '../lib/index.js';
+import { randomTensor, rng } from './helpers/random.js';
+
+const r = rng(99);
+const x = randomTensor(r, [1, 32, 40, 40]);
+const w = randomTensor(r, [32, 32, 3, 3]);
+const opts = { padding: 1 };
+
+function same(a: Float32Array, b: Float32Array): boolean {
+  return a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+}
+
+describe('async calls', () => {
+  it('give the same bits as the sync calls, for every op', async () => {
+    expect(same((await convAsync(x, w, opts)).data, conv(x, w, opts).data)).toBe(true);
+    const y = conv(x, w, opts);
+    const dy = randomTensor(r, y.shape);
+    const sync = convBackward(dy, x, w, opts);
+    const async = await convBackwardAsync(dy, x, w, opts);
+    expect(same(async.dx!.data, sync.dx!.data) && same(async.dw!.data, sync.dw!.data) && same(async.db!.data, sync.db!.data)).toBe(true);
+    expect((await convTransposeAsync(y, w, opts)).shape).toEqual(x.shape);
+    const p = { kernel: 2 };
+    expect(same((await maxPoolAsync(x, p)).data, maxPool(x, p).data)).toBe(true);
+    const pdy = randomTensor(r, maxPool(x, p).shape);
+    expect(same((await maxPoolBackwardAsync(pdy, x, p)).data, maxPoolBackward(pdy, x, p).data)).toBe(true);
+  });
+
+  it('write into `out` when given, and return it', async () => {
+    const out = new Float32Array(conv(x, w, opts).data.length).fill(NaN);
+    const y = await convAsync(x, w, { ...opts, out });
+    expect(y.data).toBe(out);
+    expect(same(out, conv(x, w, opts).data)).toBe(true);
+    const dx = new Float32Array(x.data.length);
+    const g = await convBackwardAsync(randomTensor(r, y.shape), x, w, { ...opts, out: { dx } });
+    expect(g.dx!.data).toBe(dx);
+  });
+
+  it('copy their inputs when called: later changes do not reach the result', async () => {
+    const xs = { data: Float32Array.from(x.data), shape: x.shape };
+    const pending = convAsync(xs, w, opts);
+    xs.data.fill(0);
+    expect(same((await pending).data, conv(x, w, opts).data)).toBe(true);
+  });
+
+  it('reject, without crashing, when an input or out buffer is detached meanwhile', async () => {
+    const xs = { data: Float32Array.from(x.data), shape: x.shape };
+    const pending = convAsync(xs, w, opts);
+    structuredClone(xs.data.buffer, { transfer: [xs.data.buffer] });
+    await expect(pending).rejects.toThrow(/detached/);
+    const out = new Float32Array(conv(x, w, opts).data.length);
+    const pendingOut = convAsync(x, w, { ...opts, out });
+    structuredClone(out.buffer, { transfer: [out.buffer] });
+    await expect(pendingOut).rejects.toBeInstanceOf(TypeError);
+  });
+
+  it('are cancelled by an AbortSignal before they start, and finish once started', async () => {
+    const pre = new AbortController();
+    pre.abort();
+    await expect(convAsync(x, w, { ...opts, signal: pre.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    // A queue of work in front keeps the last call waiting, so its abort lands before it starts.
+    const ahead = Array.from({ length: 6 }, () => convAsync(x, w, opts));
+    const ctl = new AbortController();
+    const last = convAsync(x, w, { ...opts, signal: ctl.signal });
+    ctl.abort();
+    await expect(last).rejects.toMatchObject({ name: 'AbortError' });
+    for (const p of ahead) await expect(p).resolves.toBeDefined();
+    // Aborting after completion changes nothing.
+    const done = new AbortController();
+    const y = await avgPoolAsync(x, { kernel: 2, signal: done.signal });
+    done.abort();
+    expect(y.shape).toEqual([1, 32, 20, 20]);
+  });
+
+  it('reject a signal that is not an AbortSignal', async () => {
+    await expect(convAsync(x, w, { ...opts, signal: {} as AbortSignal })).rejects.toBeInstanceOf(TypeError);
+  });
+
+  it('keep the event loop ticking while they run', async () => {
+    const big = randomTensor(r, [1, 64, 56, 56]);
+    const bw = randomTensor(r, [64, 64, 3, 3]);
+    let ticks = 0, last = performance.now(), worst = 0;
+    const timer = setInterval(() => {
+      const now = performance.now();
+      worst = Math.max(worst, now - last);
+      last = now;
+      ticks++;
+    }, 2);
+    const start = performance.now();
+    await Promise.all(Array.from({ length: 40 }, () => convAsync(big, bw, { padding: 1 })));
+    const elapsed = performance.now() - start;
+    clearInterval(timer);
+    // The loop ran its timer throughout (well over a few ticks a 10 ms), never stalled long.
+    expect(ticks).toBeGreaterThan(elapsed / 20);
+    expect(worst).toBeLessThan(200);
+  });
+
+  it('work from 4 worker threads at once, which then exit cleanly', async () => {
+    const entry = path.resolve(__dirname, '..', 'dist', 'cjs', 'index.js');
+    const runs = Array.from({ length: 4 }, () => new Promise<{ ok: boolean; error?: string }>((resolve, reject) => {
+      const worker = new Worker(path.join(__dirname, 'workers', 'conv-worker.cjs'), { workerData: { entry, rounds: 5 } });
+      worker.once('message', (m) => { resolve(m); void worker.terminate(); });
+      worker.once('error', reject);
+    }));
+    const results = await Promise.all(runs);
+    expect(results).toEqual([{ ok: true }, { ok: true }, { ok: true }, { ok: true }]);
+    // The main thread still works after the workers are gone.
+    expect(same((await convAsync(x, w, opts)).data, conv(x, w, opts).data)).toBe(true);
+  });
+
+  it('do not leak: many mixed calls keep memory flat', async () => {
+    const small = randomTensor(r, [2, 8, 16, 16]);
+    const sw = randomTensor(r, [8, 8, 3, 3]);
+    const round = async () => {
+      for (let i = 0; i < 200; i++) {
+        conv(small, sw, opts);
+        await convAsync(small, sw, opts);
+        await Promise.all([maxPoolAsync(small, { kernel: 2 }), convAsync(small, sw, opts)]);
+      }
+    };
+    await round();
+    global.gc?.();
+    const before = process.memoryUsage().rss;
+    for (let i = 0; i < 5; i++) await round();
+    global.gc?.();
+    const grown = process.memoryUsage().rss - before;
+    // 4,000 calls allocating ~8 KiB each: a leak would grow RSS by tens of MiB.
+    expect(grown).toBeLessThan(24 * 2 ** 20);
+  });
+});
