@@ -21,6 +21,13 @@ export interface NativeAddon {
   poolForwardAsync(x: Buffer32, y: Buffer32 | null, desc: number[]): [Promise<Float32Array>, number];
   poolBackward(dy: Buffer32, x: Buffer32, dx: Buffer32, desc: number[]): void;
   poolBackwardAsync(dy: Buffer32, x: Buffer32, dx: Buffer32 | null, desc: number[]): [Promise<Float32Array>, number];
+  // The double-precision reference loops, same arguments as the sync forms (for tests).
+  convForwardReference(x: Buffer32, w: Buffer32, b: Bias, y: Buffer32, desc: number[]): void;
+  convBackwardDataReference(dy: Buffer32, w: Buffer32, b: Bias, dx: Buffer32, desc: number[]): void;
+  convBackwardWeightReference(dy: Buffer32, x: Buffer32, dw: Buffer32, desc: number[]): void;
+  convBackwardBiasReference(dy: Buffer32, db: Buffer32, desc: number[]): void;
+  poolForwardReference(x: Buffer32, y: Buffer32, desc: number[]): void;
+  poolBackwardReference(dy: Buffer32, x: Buffer32, dx: Buffer32, desc: number[]): void;
   backendInfo(): { isa: string; threads: number; supported: string[] };
   setNumThreads(n: number): void;
   /** Cancels a queued async job that has not started; true if it was cancelled. */

@@ -23,10 +23,10 @@ export interface PoolOptions {
   signal?: AbortSignal;
 }
 
-type Kind = 'max' | 'min' | 'avg';
+export type Kind = 'max' | 'min' | 'avg';
 const KIND_CODE: Record<Kind, number> = { max: 0, min: 1, avg: 2 };
 
-interface PoolPlan {
+export interface PoolPlan {
   x: Tensor;
   shape: number[];
   desc: number[];
@@ -37,7 +37,8 @@ interface PoolPlan {
 /** The addon's limit on the cells of one pooling window. */
 const MAX_TAPS = 2 ** 24;
 
-function planPool(fn: string, kind: Kind, xArg: unknown, options: unknown): PoolPlan {
+/** Checks a pooling call and builds its descriptor (exported for the property tests). */
+export function planPool(fn: string, kind: Kind, xArg: unknown, options: unknown): PoolPlan {
   const x = checkTensor(fn, 'x', xArg);
   if (options === undefined || options === null) throw typeError(fn, 'options', 'an object with at least { kernel }', options);
   const opts = checkOptionsObject(fn, 'options', options);

@@ -14,6 +14,7 @@
 #include <vector>
 #include "../core/isa_dispatch.h"
 #include "../core/ops.h"
+#include "../core/reference.h"
 #include "../core/thread_pool.h"
 #include "args.h"
 #include "async_jobs.h"
@@ -31,6 +32,8 @@ struct OpCall {
   FloatArray out;
   int64_t outLength = 0;
   std::function<void(const std::vector<const float*>& inputs, float* out)> work;
+  // The same operation by the double-precision reference loops (for property tests).
+  std::function<void(const std::vector<const float*>& inputs, float* out)> reference;
 };
 
 // Reads the arguments; `async` makes the output optional (null: a new array is returned).
@@ -58,6 +61,21 @@ Napi::Value runSync(const Napi::CallbackInfo& info, const char* fn) {
   try {
     OpCall call = prepare(info, false);
     call.work(dataOf(call.inputs), call.out.data);
+  } catch (const ArgError& e) {
+    toJsError(env, fn, e).ThrowAsJavaScriptException();
+  } catch (const std::bad_alloc&) {
+    Napi::RangeError::New(env, std::string("convnd native ") + fn + ": out of memory").ThrowAsJavaScriptException();
+  }
+  return env.Undefined();
+}
+
+// referenceFn(...same arguments): the reference implementation, sync, for tests.
+template <Prepare prepare>
+Napi::Value runReference(const Napi::CallbackInfo& info, const char* fn) {
+  Napi::Env env = info.Env();
+  try {
+    OpCall call = prepare(info, false);
+    call.reference(dataOf(call.inputs), call.out.data);
   } catch (const ArgError& e) {
     toJsError(env, fn, e).ThrowAsJavaScriptException();
   } catch (const std::bad_alloc&) {
@@ -108,6 +126,7 @@ OpCall prepareConvForward(const Napi::CallbackInfo& info, bool async) {
   checkOutputApart(call, "y", {"x", "w", "bias"});
   const KernelTable* k = &activeKernels();
   call.work = [=](const std::vector<const float*>& in, float* y) { convForward(*k, d, in[0], in[1], in[2], y); };
+  call.reference = [=](const std::vector<const float*>& in, float* y) { reference::convForward(d, in[0], in[1], in[2], y); };
   return call;
 }
 
@@ -122,6 +141,7 @@ OpCall prepareConvBackwardData(const Napi::CallbackInfo& info, bool async) {
   checkOutputApart(call, "dx", {"dy", "w", "bias"});
   const KernelTable* k = &activeKernels();
   call.work = [=](const std::vector<const float*>& in, float* dx) { convBackwardData(*k, d, in[0], in[1], in[2], dx); };
+  call.reference = [=](const std::vector<const float*>& in, float* dx) { reference::convBackwardData(d, in[0], in[1], in[2], dx); };
   return call;
 }
 
@@ -135,6 +155,7 @@ OpCall prepareConvBackwardWeight(const Napi::CallbackInfo& info, bool async) {
   checkOutputApart(call, "dw", {"dy", "x"});
   const KernelTable* k = &activeKernels();
   call.work = [=](const std::vector<const float*>& in, float* dw) { convBackwardWeight(*k, d, in[0], in[1], dw); };
+  call.reference = [=](const std::vector<const float*>& in, float* dw) { reference::convBackwardWeight(d, in[0], in[1], dw); };
   return call;
 }
 
@@ -147,6 +168,7 @@ OpCall prepareConvBackwardBias(const Napi::CallbackInfo& info, bool async) {
   call.outLength = d.outChannels;
   checkOutputApart(call, "db", {"dy"});
   call.work = [=](const std::vector<const float*>& in, float* db) { convBackwardBias(d, in[0], db); };
+  call.reference = [=](const std::vector<const float*>& in, float* db) { convBackwardBias(d, in[0], db); };
   return call;
 }
 
@@ -160,6 +182,7 @@ OpCall preparePoolForward(const Napi::CallbackInfo& info, bool async) {
   checkOutputApart(call, "y", {"x"});
   const KernelTable* k = &activeKernels();
   call.work = [=](const std::vector<const float*>& in, float* y) { poolForward(*k, d, in[0], y); };
+  call.reference = [=](const std::vector<const float*>& in, float* y) { reference::poolForward(d, in[0], y); };
   return call;
 }
 
@@ -173,6 +196,7 @@ OpCall preparePoolBackward(const Napi::CallbackInfo& info, bool async) {
   checkOutputApart(call, "dx", {"dy", "x"});
   const KernelTable* k = &activeKernels();
   call.work = [=](const std::vector<const float*>& in, float* dx) { poolBackward(*k, d, in[0], in[1], dx); };
+  call.reference = [=](const std::vector<const float*>& in, float* dx) { reference::poolBackward(d, in[0], in[1], dx); };
   return call;
 }
 
@@ -243,7 +267,10 @@ Napi::Value setNumThreads(const Napi::CallbackInfo& info) {
               }, name));                                                                      \
   exports.Set(name "Async", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {    \
                 return runAsync<prepare>(info, name);                                        \
-              }, name "Async"))
+              }, name "Async"));                                                              \
+  exports.Set(name "Reference", Napi::Function::New(env, [](const Napi::CallbackInfo& info) { \
+                return runReference<prepare>(info, name);                                    \
+              }, name "Reference"))
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   CONVND_EXPORT("convForward", prepareConvForward);

@@ -1,0 +1,127 @@
+// Property tests: random valid configurations of every op (1-3 axes, every option), computed
+// by the kernel set named by CONVND_ISA, against the addon's double-precision reference loops.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  avgPool, avgPoolBackward, conv, convBackward, convTranspose, maxPool, maxPoolBackward, minPool, minPoolBackward,
+  type ConvOptions, type PoolOptions, type Tensor,
+} from '../../lib/index.js';
+import { descriptor, planConv, planConvTranspose } from '../../lib/conv-plan.js';
+import { native } from '../../lib/native.js';
+import { planPool } from '../../lib/pool.js';
+import { requestedIsa } from '../helpers/oracle.js';
+import { randomTensor, rng } from '../helpers/random.js';
+
+const { isa, available } = requestedIsa();
+const addon = native();
+
+function expectClose(got: Float32Array, want: Float32Array, what: string): void {
+  let scale = 0;
+  for (const v of want) scale = Math.max(scale, Math.abs(v));
+  for (let i = 0; i < want.length; i++)
+    if (!(Math.abs(got[i] - want[i]) <= 1e-4 * (scale + 1)))
+      expect.fail(`${what}[${i}]: got ${got[i]}, reference ${want[i]}`);
+}
+
+const padding = (rank: number) => fc.oneof(
+  fc.integer({ min: 0, max: 2 }),
+  fc.array(fc.integer({ min: 0, max: 2 }), { minLength: rank, maxLength: rank }),
+  fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 })), { minLength: rank, maxLength: rank }),
+  fc.constantFrom('valid' as const, 'same' as const, 'full' as const),
+);
+
+const convConfig = fc.integer({ min: 1, max: 3 }).chain((rank) => fc.record({
+  rank: fc.constant(rank),
+  batch: fc.integer({ min: 0, max: 2 }),  // 0: unbatched
+  groups: fc.integer({ min: 1, max: 3 }),
+  perGroupIn: fc.integer({ min: 1, max: 5 }),
+  perGroupOut: fc.integer({ min: 1, max: 9 }),
+  kernel: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: rank, maxLength: rank }),
+  stride: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: rank, maxLength: rank }),
+  dilation: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: rank, maxLength: rank }),
+  extra: fc.array(fc.integer({ min: 0, max: rank === 3 ? 4 : 20 }), { minLength: rank, maxLength: rank }),
+  padding: padding(rank),
+  bias: fc.boolean(),
+  seed: fc.integer(),
+}));
+
+describe.skipIf(!available)(`property tests on ${isa}`, () => {
+  it('conv forward and both gradients match the reference', () => {
+    fc.assert(fc.property(convConfig, (c) => {
+      const r = rng(c.seed);
+      const spatial = c.kernel.map((k, a) => c.dilation[a] * (k - 1) + 1 + c.extra[a]);
+      const x = randomTensor(r, [...(c.batch ? [c.batch] : []), c.groups * c.perGroupIn, ...spatial]);
+      const w = randomTensor(r, [c.groups * c.perGroupOut, c.perGroupIn, ...c.kernel]);
+      const bias = c.bias ? randomTensor(r, [c.groups * c.perGroupOut]) : null;
+      const opts: ConvOptions = { stride: c.stride, dilation: c.dilation, groups: c.groups, padding: c.padding, bias };
+      const y = conv(x, w, opts);
+      const desc = descriptor(planConv('test', x, w, opts).plan);
+      const want = new Float32Array(y.data.length);
+      addon.convForwardReference(x.data, w.data, bias?.data ?? null, want, desc);
+      expectClose(y.data, want, 'y');
+      const dy = randomTensor(r, y.shape);
+      const g = convBackward(dy, x, w, opts);
+      const dx = new Float32Array(x.data.length), dw = new Float32Array(w.data.length);
+      addon.convBackwardDataReference(dy.data, w.data, null, dx, desc);
+      addon.convBackwardWeightReference(dy.data, x.data, dw, desc);
+      expectClose(g.dx!.data, dx, 'dx');
+      expectClose(g.dw!.data, dw, 'dw');
+    }), { numRuns: 60, seed: 1234 });
+  });
+
+  it('convTranspose matches the reference', () => {
+    fc.assert(fc.property(convConfig, fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 3, maxLength: 3 }), (c, op) => {
+      const r = rng(c.seed);
+      const x = randomTensor(r, [...(c.batch ? [c.batch] : []), c.groups * c.perGroupIn, ...c.extra.map((e) => 1 + (e % 6))]);
+      const w = randomTensor(r, [c.groups * c.perGroupIn, c.perGroupOut, ...c.kernel]);
+      const bias = c.bias ? randomTensor(r, [c.groups * c.perGroupOut]) : null;
+      const pad = typeof c.padding === 'string' ? 0 : c.padding;
+      const outputPadding = c.stride.map((s, a) => Math.min(op[a], Math.max(s, c.dilation[a]) - 1));
+      const opts = { stride: c.stride, dilation: c.dilation, groups: c.groups, padding: pad, bias, outputPadding };
+      let y: Tensor;
+      try {
+        y = convTranspose(x, w, opts);
+      } catch (e) {
+        if (e instanceof RangeError && /output size/.test(e.message)) return;  // padding trims everything
+        throw e;
+      }
+      const desc = descriptor(planConvTranspose('test', x, w, opts).plan);
+      const want = new Float32Array(y.data.length);
+      addon.convBackwardDataReference(x.data, w.data, bias?.data ?? null, want, desc);
+      expectClose(y.data, want, 'y');
+    }), { numRuns: 40, seed: 99 });
+  });
+
+  const pools = { max: [maxPool, maxPoolBackward], min: [minPool, minPoolBackward], avg: [avgPool, avgPoolBackward] } as const;
+  it('pooling forward and backward match the reference', () => {
+    const config = fc.integer({ min: 1, max: 3 }).chain((rank) => fc.record({
+      kind: fc.constantFrom('max' as const, 'min' as const, 'avg' as const),
+      kernel: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: rank, maxLength: rank }),
+      stride: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: rank, maxLength: rank }),
+      dilation: fc.array(fc.integer({ min: 1, max: 2 }), { minLength: rank, maxLength: rank }),
+      pad: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: rank, maxLength: rank }),
+      extra: fc.array(fc.integer({ min: 0, max: rank === 3 ? 4 : 20 }), { minLength: rank, maxLength: rank }),
+      ceilMode: fc.boolean(),
+      countIncludePad: fc.boolean(),
+      seed: fc.integer(),
+    }));
+    fc.assert(fc.property(config, (c) => {
+      const r = rng(c.seed);
+      const x = randomTensor(r, [2, 3, ...c.kernel.map((k, a) => c.dilation[a] * (k - 1) + 1 + c.extra[a])]);
+      const opts: PoolOptions = {
+        kernel: c.kernel, stride: c.stride, dilation: c.dilation, ceilMode: c.ceilMode, countIncludePad: c.countIncludePad,
+        padding: c.pad.map((p, a) => Math.min(p, Math.floor(c.kernel[a] / 2))),
+      };
+      const [forward, backward] = pools[c.kind];
+      const y = forward(x, opts);
+      const desc = planPool('test', c.kind, x, opts).desc;
+      const want = new Float32Array(y.data.length);
+      addon.poolForwardReference(x.data, want, desc);
+      expectClose(y.data, want, 'y');
+      const dy = randomTensor(r, y.shape);
+      const dx = new Float32Array(x.data.length);
+      addon.poolBackwardReference(dy.data, x.data, dx, desc);
+      expectClose(backward(dy, x, opts).data, dx, 'dx');
+    }), { numRuns: 80, seed: 7 });
+  });
+});

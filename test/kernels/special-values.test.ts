@@ -1,0 +1,69 @@
+// NaN and infinities propagate as IEEE arithmetic does, and only to the outputs whose window
+// holds them; pooling follows API.md (a NaN wins, padding never wins).
+import { describe, expect, it } from 'vitest';
+import { avgPool, conv, convBackward, maxPool, maxPoolBackward, minPool } from '../../lib/index.js';
+import { requestedIsa } from '../helpers/oracle.js';
+import { randomTensor, rng } from '../helpers/random.js';
+
+const { isa, available } = requestedIsa();
+
+describe.skipIf(!available)(`special values on ${isa}`, () => {
+  const H = 20, W = 37;
+  const at = (c: number, h: number, w: number) => (c * H + h) * W + w;
+
+  it('a NaN in x reaches exactly the outputs whose window covers it', () => {
+    const r = rng(5);
+    const x = randomTensor(r, [1, 4, H, W]);
+    const w = randomTensor(r, [9, 4, 3, 3]);
+    x.data[at(2, 7, 30)] = NaN;
+    const y = conv(x, w, { padding: 1 });
+    for (let k = 0; k < 9; k++)
+      for (let h = 0; h < H; h++)
+        for (let c = 0; c < W; c++) {
+          const covered = Math.abs(h - 7) <= 1 && Math.abs(c - 30) <= 1;
+          expect(Number.isNaN(y.data[(k * H + h) * W + c]), `y[${k},${h},${c}]`).toBe(covered);
+        }
+  });
+
+  it('infinities give infinities of the right sign, and inf - inf gives NaN', () => {
+    const x = { data: new Float32Array(1 * 1 * 1 * 8).fill(1), shape: [1, 1, 1, 8] };
+    x.data[3] = Infinity;
+    x.data[6] = -Infinity;
+    const w = { data: Float32Array.of(1, 1), shape: [1, 1, 1, 2] };
+    const y = conv(x, w);
+    expect(Array.from(y.data)).toEqual([2, 2, Infinity, Infinity, 2, -Infinity, -Infinity]);
+    const both = { data: Float32Array.of(Infinity, -Infinity, 1), shape: [1, 1, 1, 3] };
+    expect(Number.isNaN(conv(both, w).data[0])).toBe(true);
+  });
+
+  it('gradients carry NaN from dy only where the chain rule puts it', () => {
+    const r = rng(6);
+    const x = randomTensor(r, [1, 2, 6, 6]);
+    const w = randomTensor(r, [3, 2, 3, 3]);
+    const dy = randomTensor(r, [1, 3, 6, 6]);
+    dy.data[0] = NaN;  // dy[0, 0, 0, 0]
+    const g = convBackward(dy, x, w, { padding: 1 });
+    // dx[c, h, w] uses dy[:, h-1..h+1, w-1..w+1]: NaN only near the corner.
+    expect(Number.isNaN(g.dx!.data[0]) && Number.isNaN(g.dx!.data[7])).toBe(true);
+    expect(Number.isNaN(g.dx!.data[3 * 6 + 3])).toBe(false);
+    expect(Number.isNaN(g.db!.data[0]) && !Number.isNaN(g.db!.data[1])).toBe(true);
+  });
+
+  it('pooling: a NaN wins max and min, -inf and +inf are ordinary extremes, padding never wins', () => {
+    const x = { data: Float32Array.of(1, NaN, 3, -Infinity, -Infinity, -Infinity, 5, Infinity), shape: [1, 1, 8] };
+    expect(Array.from(maxPool(x, { kernel: 2 }).data)).toEqual([NaN, 3, -Infinity, Infinity]);
+    expect(Array.from(minPool(x, { kernel: 2 }).data)).toEqual([NaN, -Infinity, -Infinity, 5]);
+    // All -inf with padding: the padded cell does not win, an input cell does.
+    const low = { data: Float32Array.of(-Infinity, -Infinity), shape: [1, 1, 2] };
+    expect(Array.from(maxPool(low, { kernel: 2, padding: 1 }).data)).toEqual([-Infinity, -Infinity]);
+    const dx = maxPoolBackward({ data: Float32Array.of(1, 2), shape: [1, 1, 2] }, low, { kernel: 2, padding: 1 });
+    expect(Array.from(dx.data)).toEqual([1, 2]);
+    expect(Number.isNaN(avgPool(x, { kernel: 2 }).data[0])).toBe(true);
+  });
+
+  it('max pool backward routes to the first NaN', () => {
+    const x = { data: Float32Array.of(0, NaN, NaN, 4), shape: [1, 1, 4] };
+    const dx = maxPoolBackward({ data: Float32Array.of(1), shape: [1, 1, 1] }, x, { kernel: 4 });
+    expect(Array.from(dx.data)).toEqual([0, 1, 0, 0]);
+  });
+});
