@@ -1,0 +1,131 @@
+// Runs every case and op on every peer at every thread count, timing and cross-checking them.
+import type { BenchArgs } from './args.js';
+import { type Case, opsOf, type Op } from './cases.js';
+import { adjointMismatch, AGREEMENT_TOLERANCE, relativeMaxDiff } from './compare.js';
+import { type CaseData, makeCaseData } from './data.js';
+import { peakGflops } from './machine.js';
+import type { Peer } from './peers/types.js';
+import { progress, warn } from './progress.js';
+import type { Measurement, Row } from './results.js';
+import { measure, type Timing } from './timing.js';
+import { outputShape, workOf } from './work.js';
+
+export interface DriverOutput {
+  rows: Row[];
+  peakGflops: Record<string, number>;
+  warnings: string[];
+}
+
+const OP_SHORT: Record<Op, string> = { forward: 'fwd', 'backward-data': 'bwd-data', 'backward-weight': 'bwd-weight' };
+
+export async function runAll(
+  cases: readonly Case[], peers: readonly Peer[], args: BenchArgs, copyBandwidthGBs: number,
+): Promise<DriverOutput> {
+  const out: DriverOutput = { rows: [], peakGflops: {}, warnings: [] };
+  const say = (msg: string): void => { out.warnings.push(msg); warn(msg); };
+  // Timings of peers whose effective thread count repeats (tfjs-wasm under Node.js), by case/op/peer/threads.
+  const cache = new Map<string, Measurement>();
+  const steps = args.threads.length * cases.reduce((n, c) => n + opsOf(c, args.backward).length, 0);
+  let step = 0;
+
+  for (const threads of args.threads) {
+    progress(`measuring the FMA peak on ${threads} thread(s)`);
+    const peak = peakGflops(threads, args.quick ? 150 : 500);
+    out.peakGflops[String(threads)] = peak;
+
+    for (const [index, c] of cases.entries()) {
+      const yShape = outputShape(c);
+      const data: CaseData = makeCaseData(c.x, c.kind === 'conv' ? c.w : null, yShape, 1000 + index);
+      const work = workOf(c);
+      let forwardY: Float32Array | null = null;
+
+      for (const op of opsOf(c, args.backward)) {
+        step++;
+        const row: Row = {
+          case: c.name, note: c.note, op, threads,
+          shape: { x: c.x, w: c.kind === 'conv' ? c.w : null, y: yShape },
+          flops: work.flops, bytes: work.bytes, fma: work.fma, results: {},
+        };
+        let reference: Float32Array | null = null;
+        for (const peer of peers) {
+          const label = `[${step}/${steps}] ${threads}T ${c.name} ${OP_SHORT[op]}: ${peer.label}`;
+          const why = peer.unsupported(c, op);
+          if (why) { row.results[peer.key] = { status: 'n/a', reason: why }; continue; }
+          const eff = peer.effectiveThreads(threads);
+          const key = `${peer.key}|${c.name}|${op}|${eff}`;
+          const cached = cache.get(key);
+          if (cached) { row.results[peer.key] = { ...cached, reused: true }; continue; }
+          progress(label);
+          const m = await measureOne(peer, c, op, data, threads, args.budgetMs);
+          m.threads = eff;
+          if (m.status === 'ok' && m.timing) {
+            const s = m.timing.medianMs / 1e3;
+            m.gflops = work.flops / s / 1e9;
+            m.gbs = work.bytes / s / 1e9;
+            if (work.fma && eff === threads) m.pctPeak = (100 * m.gflops) / peak;
+            m.pctBandwidth = (100 * m.gbs) / copyBandwidthGBs;
+          }
+          if (m.status === 'error') say(`${peer.label} failed on '${c.name}' ${op}: ${m.reason}`);
+          // The cross-check: peers against convnd's forward output; convnd's backward by the adjoint identity.
+          if (m.status === 'ok' && m.output) {
+            if (peer.key === 'convnd') {
+              reference = m.output;
+              if (op === 'forward') forwardY = m.output.slice();
+              else if (forwardY) {
+                const input = op === 'backward-data' ? data.x : data.w!;
+                m.check = adjointMismatch(input, m.output, forwardY, data.dy);
+                if (!(m.check <= AGREEMENT_TOLERANCE))
+                  say(`convnd ${op} on '${c.name}' (${threads}T) fails the adjoint test: mismatch ${fmt(m.check)}`);
+              }
+            } else if (reference) {
+              m.check = relativeMaxDiff(m.output, reference);
+            }
+          }
+          delete m.output;
+          row.results[peer.key] = m;
+          if (eff !== threads || args.threads.some((t) => t !== threads && peer.effectiveThreads(t) === eff))
+            cache.set(key, { ...m });
+        }
+        reportDisagreements(row, peers, say);
+        out.rows.push(row);
+      }
+    }
+  }
+  return out;
+}
+
+/** Warns about each peer whose output differs from convnd's, naming the peers that agree with convnd. */
+function reportDisagreements(row: Row, peers: readonly Peer[], say: (msg: string) => void): void {
+  const checked = peers.filter((p) => p.key !== 'convnd' && row.results[p.key]?.check !== undefined && !row.results[p.key].reused);
+  const agree = checked.filter((p) => row.results[p.key].check! <= AGREEMENT_TOLERANCE).map((p) => p.label);
+  for (const p of checked) {
+    const check = row.results[p.key].check!;
+    if (check <= AGREEMENT_TOLERANCE) continue;
+    say(`${p.label} and convnd disagree on '${row.case}' (${row.threads}T): max |diff| / max |y| = ${fmt(check)}` +
+      (agree.length ? ` (${agree.join(', ')} agree${agree.length === 1 ? 's' : ''} with convnd)` : ''));
+  }
+}
+
+const fmt = (v: number): string => (Number.isFinite(v) ? v.toExponential(1) : String(v));
+
+async function measureOne(
+  peer: Peer, c: Case, op: Op, data: CaseData, threads: number, budgetMs: number,
+): Promise<Measurement & { output?: Float32Array }> {
+  let prepared;
+  try {
+    prepared = await peer.prepare(c, op, data, threads);
+  } catch (e) {
+    return { status: 'error', reason: message(e) };
+  }
+  try {
+    const timing: Timing = await measure(() => prepared.run(), { budgetMs });
+    const output = await prepared.output();
+    return { status: 'ok', timing, output };
+  } catch (e) {
+    return { status: 'error', reason: message(e) };
+  } finally {
+    await prepared.dispose();
+  }
+}
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];

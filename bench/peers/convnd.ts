@@ -1,0 +1,61 @@
+// convnd itself, through its public API (forward into a preallocated `out`).
+import {
+  avgPool, conv, convBackward, maxPool, setNumThreads, type ConvOptions, type PoolOptions,
+} from '../../lib/index.js';
+import type { Case, ConvCase, Op, PoolCase } from '../cases.js';
+import type { CaseData } from '../data.js';
+import { outputShape, product } from '../work.js';
+import type { Peer, Prepared } from './types.js';
+
+function convOptions(c: ConvCase): ConvOptions {
+  return { stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups };
+}
+
+function poolOptions(c: PoolCase): PoolOptions {
+  return { kernel: c.kernel, stride: c.stride, padding: c.padding };
+}
+
+function prepareConv(c: ConvCase, op: Op, data: CaseData): Prepared {
+  const x = { data: data.x, shape: c.x };
+  const w = { data: data.w!, shape: c.w };
+  const yShape = outputShape(c);
+  if (op === 'forward') {
+    const out = new Float32Array(product(yShape));
+    const opts = { ...convOptions(c), out };
+    return { run: () => { conv(x, w, opts); }, output: () => out, dispose: () => {} };
+  }
+  const dy = { data: data.dy, shape: yShape };
+  const input = op === 'backward-data';
+  const opts = { ...convOptions(c), grads: { input, weight: !input, bias: false } };
+  let last: Float32Array = new Float32Array(0);
+  return {
+    run: () => {
+      const g = convBackward(dy, x, w, opts);
+      last = (input ? g.dx : g.dw)!.data;
+    },
+    output: () => last,
+    dispose: () => {},
+  };
+}
+
+function preparePool(c: PoolCase, data: CaseData): Prepared {
+  const x = { data: data.x, shape: c.x };
+  const out = new Float32Array(product(outputShape(c)));
+  const opts = { ...poolOptions(c), out };
+  const fn = c.kind === 'maxpool' ? maxPool : avgPool;
+  return { run: () => { fn(x, opts); }, output: () => out, dispose: () => {} };
+}
+
+export function convndPeer(version: string): Peer {
+  return {
+    key: 'convnd',
+    label: 'convnd',
+    version,
+    effectiveThreads: (threads) => threads,
+    unsupported: () => null,
+    async prepare(c: Case, op: Op, data: CaseData, threads: number): Promise<Prepared> {
+      setNumThreads(threads);
+      return c.kind === 'conv' ? prepareConv(c, op, data) : preparePool(c, data);
+    },
+  };
+}
