@@ -63,7 +63,8 @@ export function native(): NativeAddon {
   const gypBuild = req('node-gyp-build') as { resolve(dir: string): string };
   let file: string;
   try {
-    file = gypBuild.resolve(root);
+    // CONVND_ADDON_PATH loads a specific build (the sanitizer build of `npm run test:asan`).
+    file = process.env.CONVND_ADDON_PATH ? path.resolve(process.env.CONVND_ADDON_PATH) : gypBuild.resolve(root);
   } catch (e) {
     throw new Error(noBinaryMessage(root, 'no native binary fits', e));
   }

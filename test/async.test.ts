@@ -112,7 +112,8 @@ describe('async calls', () => {
     expect(same((await convAsync(x, w, opts)).data, conv(x, w, opts).data)).toBe(true);
   });
 
-  it('do not leak: many mixed calls keep memory flat', async () => {
+  // Under AddressSanitizer (npm run test:asan) freed memory sits in its quarantine: RSS says nothing.
+  it.skipIf(process.env.LD_PRELOAD?.includes('asan'))('do not leak: many mixed calls keep memory flat', async () => {
     const small = randomTensor(r, [2, 8, 16, 16]);
     const sw = randomTensor(r, [8, 8, 3, 3]);
     const round = async () => {

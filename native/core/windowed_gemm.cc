@@ -152,7 +152,8 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
     Workspace& ws = spaces[static_cast<size_t>(worker)];
     if (ws.rows.empty()) {
       const int64_t chunkRows = std::min(channelChunk, p.inPerGroup) * rowsPerChannel;
-      ws.rows.assign(static_cast<size_t>(std::max<int64_t>(1, chunkRows) * layout.rowLength), 0.0f);
+      // + span: never empty, even when a stride phase has no taps and rows are 0 floats long.
+      ws.rows.assign(static_cast<size_t>(std::max<int64_t>(1, chunkRows) * layout.rowLength + span), 0.0f);
       ws.acc.assign(static_cast<size_t>(tilesPerTask * kPadded * T), 0.0f);
     }
     const int64_t end = std::min(rowCount, (task + 1) * rowsPerTask);
