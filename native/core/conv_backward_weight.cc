@@ -23,7 +23,7 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
   // The reduction over a row's positions runs inside the kernel, so a tile may be a whole
   // output row (up to kTaskWidth): longer register-resident reductions, fewer row fills.
   const int64_t T = std::min(aw.count, kTaskWidth);
-  const RowLayout layout = makeRowLayout(aw, T);
+  const RowLayout layout = makeRowLayout(aw, T, kernels);
   const int64_t Kg = d.outPerGroup(), Cg = d.inPerGroup();
   const int64_t kPadded = roundUp(Kg, kernel.kWidth);
   const int64_t tD = ad.taps(), tH = ah.taps(), tW = aw.taps();

@@ -82,6 +82,8 @@ struct KernelTable {
   WeightDotFn weightDot;
   int poolTileWidth;
   PoolTileFn maxPool, minPool, sumPool;
+  // dst[v] = src[2 v] for v < n (stride-2 rows into the row buffer); reads src[0, 2n - 1).
+  void (*copyStride2)(float* dst, const float* src, int64_t n);
   // Peak-rate probe: fmaPeakLoop(n) performs n * fmaFlopsPerIteration flops of pure FMA.
   int fmaFlopsPerIteration;
   float (*fmaPeakLoop)(int64_t iterations);

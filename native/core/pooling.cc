@@ -9,6 +9,7 @@
 #include "ops.h"
 #include "row_buffer.h"
 #include "thread_pool.h"
+#include "tiling.h"
 #include "windowed_gemm.h"
 
 namespace convnd {
@@ -52,11 +53,13 @@ void forEachPoolTile(const KernelTable& k, const PoolDesc& d, const PoolAxes& pa
                      bool wantArg, Finish finish) {
   const AxisMap &ad = pa.axes[0], &ah = pa.axes[1], &aw = pa.axes[2];
   const int64_t T = k.poolTileWidth;
-  const RowLayout layout = makeRowLayout(aw, T);
+  // One fill of the row buffer serves a whole output row (up to kTaskWidth positions).
+  const int64_t span = std::min(roundUp(aw.count, T), roundUp(kTaskWidth, T));
+  const RowLayout layout = makeRowLayout(aw, span, k);
   const int64_t rowsPerTile = ad.taps() * ah.taps();
   const float fill = d.kind == PoolKind::Max ? -INFINITY : d.kind == PoolKind::Min ? INFINITY : 0.0f;
   const PoolTileFn fn = d.kind == PoolKind::Max ? k.maxPool : d.kind == PoolKind::Min ? k.minPool : k.sumPool;
-  const int64_t wTiles = (aw.count + T - 1) / T;
+  const int64_t chunks = (aw.count + span - 1) / span;
   const int64_t inVolume = d.inVolume();
   ThreadPool& pool = ThreadPool::instance();
   struct Workspace { std::vector<float> rows, values; std::vector<int32_t> arg; };
@@ -65,13 +68,12 @@ void forEachPoolTile(const KernelTable& k, const PoolDesc& d, const PoolAxes& pa
   pool.parallelFor(d.planes, [&](int64_t plane, int worker) {
     Workspace& ws = spaces[static_cast<size_t>(worker)];
     if (ws.rows.empty()) {
-      ws.rows.assign(static_cast<size_t>(rowsPerTile * layout.rowLength + 1), 0.0f);
+      ws.rows.assign(static_cast<size_t>(rowsPerTile * layout.rowLength + span), 0.0f);
       ws.values.assign(static_cast<size_t>(T), 0.0f);
       ws.arg.assign(static_cast<size_t>(T), -1);
     }
     const float* xPlane = x + plane * inVolume;
     PoolTileArgs args;
-    args.rows = ws.rows.data();
     args.rowStride = layout.rowLength;
     args.rowCount = rowsPerTile;
     args.tapOffsets = layout.tapOffset.data();
@@ -80,19 +82,22 @@ void forEachPoolTile(const KernelTable& k, const PoolDesc& d, const PoolAxes& pa
     args.argTap = wantArg ? ws.arg.data() : nullptr;
     for (int64_t td = 0; td < ad.count; ++td)
       for (int64_t th = 0; th < ah.count; ++th)
-        for (int64_t tile = 0; tile < wTiles; ++tile) {
-          const int64_t t0 = tile * T;
+        for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+          const int64_t c0 = chunk * span;
           float* row = ws.rows.data();
           for (int64_t jd = 0; jd < ad.taps(); ++jd) {
             const int64_t id = ad.inStep * td + ad.offset[jd];
             for (int64_t jh = 0; jh < ah.taps(); ++jh, row += layout.rowLength) {
               const int64_t ih = ah.inStep * th + ah.offset[jh];
               const bool inside = id >= 0 && id < ad.inSize && ih >= 0 && ih < ah.inSize;
-              fillRow(layout, aw, inside ? xPlane + (id * ah.inSize + ih) * aw.inSize : nullptr, t0, fill, row);
+              fillRow(layout, aw, inside ? xPlane + (id * ah.inSize + ih) * aw.inSize : nullptr, c0, fill, row);
             }
           }
-          fn(args);
-          finish(plane, td, th, t0, std::min(T, aw.count - t0), ws.values.data(), ws.arg.data());
+          for (int64_t t0 = c0; t0 < std::min(aw.count, c0 + span); t0 += T) {
+            args.rows = ws.rows.data() + (t0 - c0);
+            fn(args);
+            finish(plane, td, th, t0, std::min(T, aw.count - t0), ws.values.data(), ws.arg.data());
+          }
         }
   });
 }

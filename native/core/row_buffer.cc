@@ -8,9 +8,10 @@ namespace {
 int64_t floorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 }  // namespace
 
-RowLayout makeRowLayout(const AxisMap& axis, int64_t tileWidth) {
+RowLayout makeRowLayout(const AxisMap& axis, int64_t tileWidth, const KernelTable& kernels) {
   RowLayout layout;
   layout.tileWidth = tileWidth;
+  layout.copyStride2 = kernels.copyStride2;
   const int64_t s = axis.inStep;
   struct Tap { int64_t p, q, index; };
   std::vector<Tap> taps;
@@ -63,6 +64,8 @@ void fillRow(const RowLayout& layout, const AxisMap& axis, const float* input, i
       // nothing of the input falls in this segment
     } else if (s == 1) {
       std::copy(input + first + vLo, input + first + vHi, dst + vLo);
+    } else if (s == 2 && layout.copyStride2) {
+      layout.copyStride2(dst + vLo, input + first + vLo * 2, vHi - vLo);
     } else {
       const float* src = input + first + vLo * s;
       for (int64_t v = vLo; v < vHi; ++v, src += s) dst[v] = *src;

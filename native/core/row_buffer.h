@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 #include "axis_map.h"
+#include "kernel_table.h"
 
 namespace convnd {
 
@@ -24,9 +25,11 @@ struct RowLayout {
   int64_t rowLength = 0;  // floats a row occupies
   std::vector<Segment> segments;
   std::vector<int32_t> tapOffset;  // per tap of the axis: where its T floats start
+  // The ISA's vectorised stride-2 gather, or null for the plain loop.
+  void (*copyStride2)(float* dst, const float* src, int64_t n) = nullptr;
 };
 
-RowLayout makeRowLayout(const AxisMap& axis, int64_t tileWidth);
+RowLayout makeRowLayout(const AxisMap& axis, int64_t tileWidth, const KernelTable& kernels);
 
 // Fills one row for the tile starting at output position t0 from `input` (one input row of
 // axis.inSize floats, or null for a row entirely outside the input).

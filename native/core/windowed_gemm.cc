@@ -54,7 +54,7 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
   const int64_t span = tilesPerTask * T;
   const int64_t kPadded = roundUp(p.outPerGroup, mr);
   const int64_t tD = ad.taps(), tH = ah.taps(), tW = aw.taps();
-  const RowLayout layout = makeRowLayout(aw, span);
+  const RowLayout layout = makeRowLayout(aw, span, kernels);
   const std::vector<float> packed = packWeights(p, mr);
   const int64_t blockFloats = p.inPerGroup * tD * tH * tW * mr;
   const int64_t rowsPerChannel = tD * tH;

@@ -21,11 +21,28 @@ struct Avx2 {
     return _mm256_or_ps(better, newNan);
   }
   static reg blend(mask m, reg ifTrue, reg ifFalse) { return _mm256_blendv_ps(ifFalse, ifTrue, m); }
+  // max_ps(a, b) returns b when either is NaN: a NaN v comes through; a NaN acc is kept.
+  template <bool IsMax>
+  static reg extreme(reg acc, reg v) {
+    reg m = IsMax ? _mm256_max_ps(acc, v) : _mm256_min_ps(acc, v);
+    return _mm256_blendv_ps(m, acc, _mm256_cmp_ps(acc, acc, _CMP_UNORD_Q));
+  }
 };
+
+// Stride-2 rows: two loads, an even-lane shuffle and a 64-bit lane permute per 8 floats.
+void copyStride2(float* dst, const float* src, int64_t n) {
+  int64_t v = 0;
+  for (; v + 9 <= n; v += 8) {  // reads src[2v, 2v + 16), all below 2n - 1
+    const __m256 a = _mm256_loadu_ps(src + 2 * v), b = _mm256_loadu_ps(src + 2 * v + 8);
+    const __m256 even = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));  // a0 a2 b0 b2 | a4 a6 b4 b6
+    _mm256_storeu_ps(dst + v, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even), _MM_SHUFFLE(3, 1, 2, 0))));
+  }
+  for (; v < n; ++v) dst[v] = src[2 * v];
+}
 
 // 6x16 GEMM tile: 12 accumulators + 2 input registers + 1 broadcast of the 16 ymm registers.
 const convnd::KernelTable table =
-    convnd::tiles::makeKernelTable<Avx2, 6, 2, 4, 6, 2, 4>("avx2");
+    convnd::tiles::makeKernelTable<Avx2, 6, 2, 4, 6, 2, 4>("avx2", &copyStride2);
 
 }  // namespace
 

@@ -1,5 +1,7 @@
 // AVX-512F kernels (16 floats a register, 32 registers). Compiled with -mavx512f -mfma only:
 // no BW/VL/DQ instruction is used, so AVX-512F alone is required at run time.
+// GCC 12 warns inside its own avx512fintrin.h (_mm512_undefined_ps); nothing here is uninitialised.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 #include "../generic/tile_kernels.h"
 
@@ -24,11 +26,28 @@ struct Avx512 {
   }
   // _mm512_mask_blend_ps(k, a, b) takes b where k is set.
   static reg blend(mask m, reg ifTrue, reg ifFalse) { return _mm512_mask_blend_ps(m, ifFalse, ifTrue); }
+  // max_ps(a, b) returns b when either is NaN: a NaN v comes through; a NaN acc is kept.
+  template <bool IsMax>
+  static reg extreme(reg acc, reg v) {
+    reg m = IsMax ? _mm512_max_ps(acc, v) : _mm512_min_ps(acc, v);
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(acc, acc, _CMP_UNORD_Q), m, acc);
+  }
 };
+
+// Stride-2 rows: one two-source permute per 16 floats.
+void copyStride2(float* dst, const float* src, int64_t n) {
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  int64_t v = 0;
+  for (; v + 17 <= n; v += 16) {  // reads src[2v, 2v + 32), all below 2n - 1
+    const __m512 a = _mm512_loadu_ps(src + 2 * v), b = _mm512_loadu_ps(src + 2 * v + 16);
+    _mm512_storeu_ps(dst + v, _mm512_permutex2var_ps(a, even, b));
+  }
+  for (; v < n; ++v) dst[v] = src[2 * v];
+}
 
 // 12x32 GEMM tile: 24 accumulators + 2 inputs + 1 broadcast of the 32 zmm registers.
 const convnd::KernelTable table =
-    convnd::tiles::makeKernelTable<Avx512, 12, 2, 4, 12, 2, 4>("avx512");
+    convnd::tiles::makeKernelTable<Avx512, 12, 2, 4, 12, 2, 4>("avx512", &copyStride2);
 
 }  // namespace
 

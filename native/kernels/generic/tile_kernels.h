@@ -4,7 +4,8 @@
 // This header deliberately uses no standard-library templates for the same reason.
 //
 // V provides: reg, mask, lanes, zero(), load(p), store(p, r), set1(f), fmadd(a, b, c) = a*b+c,
-// add(a, b), mul(a, b), beats<IsMax>(v, acc) (v > acc, or v is NaN and acc is not),
+// add(a, b), beats<IsMax>(v, acc) (v > acc, or v is NaN and acc is not),
+// extreme<IsMax>(acc, v) (the larger/smaller, a NaN in acc or v wins),
 // blend(m, ifTrue, ifFalse), and tapIndex registers as float vectors.
 #pragma once
 #include <cstdint>
@@ -107,7 +108,8 @@ void weightDotTile(const WeightDotArgs& a) {
 }
 
 // Max (IsMax) or min pooling: the first tap in row-major window order that beats the running
-// extreme wins; a NaN beats any number, so a NaN in the window makes the output NaN.
+// extreme wins; a NaN beats any number, so a NaN in the window makes the output NaN. Without
+// argTap (the forward pass) only the values are tracked: V::extreme keeps a NaN once seen.
 template <class V, bool IsMax, int NV>
 void extremePoolTile(const PoolTileArgs& a) {
   constexpr int L = V::lanes;
@@ -117,6 +119,19 @@ void extremePoolTile(const PoolTileArgs& a) {
   for (int v = 0; v < NV; ++v) {
     best[v] = V::set1(fill);
     arg[v] = V::set1(-1.0f);
+  }
+  if (!a.argTap) {
+    for (int64_t r = 0; r < a.rowCount; ++r) {
+      const float* row = a.rows + r * a.rowStride;
+      for (int32_t j = 0; j < a.taps; ++j) {
+        const float* xp = row + a.tapOffsets[j];
+        CONVND_UNROLL
+        for (int v = 0; v < NV; ++v) best[v] = V::template extreme<IsMax>(best[v], V::load(xp + v * L));
+      }
+    }
+    CONVND_UNROLL
+    for (int v = 0; v < NV; ++v) V::store(a.out + v * L, best[v]);
+    return;
   }
   float tap = 0.0f;  // exact: windows have far fewer than 2^24 taps
   for (int64_t r = 0; r < a.rowCount; ++r) {
@@ -135,13 +150,10 @@ void extremePoolTile(const PoolTileArgs& a) {
   }
   CONVND_UNROLL
   for (int v = 0; v < NV; ++v) V::store(a.out + v * L, best[v]);
-  if (a.argTap) {
-    float tmp[NV * L];
-    CONVND_UNROLL
-    for (int v = 0; v < NV; ++v) V::store(tmp + v * L, arg[v]);
-    CONVND_UNROLL
-    for (int i = 0; i < NV * L; ++i) a.argTap[i] = static_cast<int32_t>(tmp[i]);
-  }
+  float tmp[NV * L];
+  CONVND_UNROLL
+  for (int v = 0; v < NV; ++v) V::store(tmp + v * L, arg[v]);
+  for (int i = 0; i < NV * L; ++i) a.argTap[i] = static_cast<int32_t>(tmp[i]);
 }
 
 template <class V, int NV>
@@ -185,8 +197,9 @@ float fmaPeakLoop(int64_t iterations) {
 
 // Builds an ISA's table from its vector type and register-blocking choices.
 template <class V, int WideMR, int WideNV, int NarrowNV, int GradNC, int GradNK, int PoolNV>
-KernelTable makeKernelTable(const char* isa) {
+KernelTable makeKernelTable(const char* isa, void (*copyStride2)(float*, const float*, int64_t)) {
   KernelTable t;
+  t.copyStride2 = copyStride2;
   t.isa = isa;
   t.gemmWide = {WideMR, WideNV * V::lanes, &gemmTile<V, WideMR, WideNV>};
   t.gemmTail = {WideMR, V::lanes, &gemmTile<V, WideMR, 1>};

@@ -22,11 +22,21 @@ struct Neon {
     return vorrq_u32(better, vandq_u32(vIsNan, accIsNum));
   }
   static reg blend(mask m, reg ifTrue, reg ifFalse) { return vbslq_f32(m, ifTrue, ifFalse); }
+  // vmaxq/vminq return NaN when either input is NaN.
+  template <bool IsMax>
+  static reg extreme(reg acc, reg v) { return IsMax ? vmaxq_f32(acc, v) : vminq_f32(acc, v); }
 };
+
+// Stride-2 rows: vld2q de-interleaves as it loads.
+void copyStride2(float* dst, const float* src, int64_t n) {
+  int64_t v = 0;
+  for (; v + 5 <= n; v += 4) vst1q_f32(dst + v, vld2q_f32(src + 2 * v).val[0]);  // reads src[2v, 2v + 8)
+  for (; v < n; ++v) dst[v] = src[2 * v];
+}
 
 // 8x12 GEMM tile: 24 accumulators + 3 inputs + 1 broadcast of the 32 q registers.
 const convnd::KernelTable table =
-    convnd::tiles::makeKernelTable<Neon, 8, 3, 4, 8, 3, 4>("neon");
+    convnd::tiles::makeKernelTable<Neon, 8, 3, 4, 8, 3, 4>("neon", &copyStride2);
 
 }  // namespace
 

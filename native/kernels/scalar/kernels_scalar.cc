@@ -30,14 +30,24 @@ struct Scalar {
     }
     return m;
   }
+  template <bool IsMax>
+  static reg extreme(reg acc, reg v) {
+    for (int i = 0; i < 4; ++i) {
+      float a = acc.v[i], x = v.v[i];
+      if (a != a) continue;  // a NaN stays
+      acc.v[i] = x != x ? x : (IsMax ? (x > a ? x : a) : (x < a ? x : a));
+    }
+    return acc;
+  }
   static reg blend(mask m, reg ifTrue, reg ifFalse) {
     for (int i = 0; i < 4; ++i) ifFalse.v[i] = m.v[i] ? ifTrue.v[i] : ifFalse.v[i];
     return ifFalse;
   }
 };
 
+
 const convnd::KernelTable table =
-    convnd::tiles::makeKernelTable<Scalar, 4, 2, 4, 4, 2, 4>("scalar");
+    convnd::tiles::makeKernelTable<Scalar, 4, 2, 4, 4, 2, 4>("scalar", nullptr);
 
 }  // namespace
 
