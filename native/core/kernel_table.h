@@ -19,6 +19,7 @@ struct GemmTileArgs {
   float* out;            // MR x T accumulators
   int64_t outStride;     // floats between the accumulator rows of `out` (>= T)
   bool accumulate;       // add to `out` instead of overwriting it
+  const float* bias;     // when not accumulating: MR starting values, or null for zeros
 };
 using GemmTileFn = void (*)(const GemmTileArgs&);
 

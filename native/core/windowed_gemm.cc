@@ -79,6 +79,25 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
   struct Workspace { std::vector<float> rows, acc; };
   std::vector<Workspace> spaces(static_cast<size_t>(pool.threads()));
 
+  // Where output channel k (of group g) of output row (n, td, th) starts, at position 0.
+  auto outputRow = [&](int64_t n, int64_t g, int64_t td, int64_t th, int64_t k) {
+    const int64_t od = ad.outStart + ad.outStep * td, oh = ah.outStart + ah.outStep * th;
+    return p.output + (n * p.groups * p.outPerGroup + g * p.outPerGroup + k) * outVolume +
+           (od * p.outExtent[1] + oh) * p.outExtent[2] + aw.outStart;
+  };
+  // A register tile whose positions are contiguous and all valid, and whose channels all
+  // exist, is written straight into the output (bias included): no copy through `acc`.
+  auto direct = [&](int64_t u0, int64_t kb) {
+    return aw.outStep == 1 && u0 + T <= aw.count && kb + mr <= p.outPerGroup;
+  };
+  // Bias per group padded to kPadded, as the kernels read it (MR values a tile).
+  std::vector<float> biasPadded;
+  if (p.bias) {
+    biasPadded.assign(static_cast<size_t>(p.groups * kPadded), 0.0f);
+    for (int64_t g = 0; g < p.groups; ++g)
+      std::copy(p.bias + g * p.outPerGroup, p.bias + (g + 1) * p.outPerGroup, biasPadded.begin() + g * kPadded);
+  }
+
   // One output row (or one chunk of a long row) of one group and batch item.
   auto runRow = [&](Workspace& ws, int64_t rowIndex) {
     int64_t rest = rowIndex;
@@ -95,7 +114,6 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
     args.rowStride = layout.rowLength;
     args.tapOffsets = layout.tapOffset.data();
     args.taps = static_cast<int32_t>(tW);
-    args.outStride = T;
 
     bool first = true;
     for (int64_t c0 = 0; c0 < p.inPerGroup || first; c0 += channelChunk) {
@@ -120,22 +138,28 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
         for (int64_t kb = 0; kb < kPadded; kb += mr) {
           args.weights = packed.data() + (g * kPadded + kb) / mr * blockFloats +
                          c0 * rowsPerChannel * tW * mr;
-          args.out = ws.acc.data() + (tile * kPadded + kb) * T;
+          if (direct(t0 + tile * T, kb)) {
+            args.out = outputRow(n, g, td, th, kb) + t0 + tile * T;
+            args.outStride = outVolume;
+            args.bias = biasPadded.empty() ? nullptr : biasPadded.data() + g * kPadded + kb;
+          } else {
+            args.out = ws.acc.data() + (tile * kPadded + kb) * T;
+            args.outStride = T;
+            args.bias = nullptr;  // the scatter below adds it
+          }
           fn(args);
         }
       }
       first = false;
     }
 
-    // Scatter the tiles to their (possibly strided) output positions, adding the bias.
-    const int64_t od = ad.outStart + ad.outStep * td, oh = ah.outStart + ah.outStep * th;
+    // Scatter the other tiles to their (possibly strided) output positions, adding the bias.
     for (int64_t k = 0; k < p.outPerGroup; ++k) {
-      const int64_t channel = g * p.outPerGroup + k;
-      const float b = p.bias ? p.bias[channel] : 0.0f;
-      float* dstRow = p.output + (n * p.groups * p.outPerGroup + channel) * outVolume +
-                      (od * p.outExtent[1] + oh) * p.outExtent[2] + aw.outStart;
+      const float b = p.bias ? p.bias[g * p.outPerGroup + k] : 0.0f;
+      float* dstRow = outputRow(n, g, td, th, k);
       for (int64_t tile = 0; tile < tiles; ++tile) {
         const int64_t u0 = t0 + tile * T;
+        if (direct(u0, k / mr * mr)) continue;
         const int64_t valid = std::min(T, aw.count - u0);
         const float* __restrict src = ws.acc.data() + (tile * kPadded + k) * T;
         float* __restrict dst = dstRow + aw.outStep * u0;

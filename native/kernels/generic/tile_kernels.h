@@ -33,7 +33,8 @@ void gemmTile(const GemmTileArgs& a) {
   for (int m = 0; m < MR; ++m)
     CONVND_UNROLL
     for (int v = 0; v < NV; ++v)
-      acc[m][v] = a.accumulate ? V::load(a.out + m * a.outStride + v * L) : V::zero();
+      acc[m][v] = a.accumulate ? V::load(a.out + m * a.outStride + v * L)
+                               : (a.bias ? V::set1(a.bias[m]) : V::zero());
   const float* w = a.weights;
   for (int64_t r = 0; r < a.rowCount; ++r) {
     const float* row = a.rows + r * a.rowStride;
