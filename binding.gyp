@@ -32,6 +32,7 @@
         'native/core/isa_dispatch.cc',
         'native/core/pooling.cc',
         'native/core/reference.cc',
+        'native/core/row_cache.cc',
         'native/core/row_buffer.cc',
         'native/core/thread_pool.cc',
         'native/core/windowed_gemm.cc',

@@ -39,12 +39,15 @@ export interface ConvPlan {
 
 /** [N, C, K, groups, in x3, kernel x3, out x3, stride x3, dilation x3, padBefore x3]. */
 export function descriptor(p: ConvPlan): number[] {
-  const three = (v: number[], fill: number) => [...new Array<number>(3 - v.length).fill(fill), ...v];
-  return [
-    p.batch, p.inChannels, p.outChannels, p.groups,
-    ...three(p.input, 1), ...three(p.kernel, 1), ...three(p.output, 1),
-    ...three(p.stride, 1), ...three(p.dilation, 1), ...three(p.padBefore, 0),
-  ];
+  const d = [p.batch, p.inChannels, p.outChannels, p.groups];
+  // Leading axes a lower-rank problem lacks have size 1 (padding 0); plain loops: this runs on
+  // every call and array spreads cost microseconds.
+  const lead = 3 - p.rank;
+  for (const [values, fill] of [[p.input, 1], [p.kernel, 1], [p.output, 1], [p.stride, 1], [p.dilation, 1], [p.padBefore, 0]] as const) {
+    for (let a = 0; a < lead; a++) d.push(fill);
+    for (let a = 0; a < p.rank; a++) d.push(values[a]);
+  }
+  return d;
 }
 
 export function spatialRank(fn: string, w: Tensor): number {

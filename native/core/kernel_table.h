@@ -6,12 +6,12 @@
 namespace convnd {
 
 // One register tile of the windowed GEMM: MR output channels x T output positions along the
-// innermost axis. The input is a "row buffer": rowCount rows of rowStride floats, each a
-// zero-padded, phase-split copy of one input row (see row_buffer.h). Tap j of a row reads
-// T consecutive floats starting at tapOffsets[j].
+// innermost axis. The input is rowCount "rows", each a zero-padded, phase-split copy of one
+// input row (see row_buffer.h). Tap j of row r reads T consecutive floats starting at
+// rows[r] + rowOffset + tapOffsets[j].
 struct GemmTileArgs {
-  const float* rows;
-  int64_t rowStride;
+  const float* const* rows;
+  int64_t rowOffset;
   int64_t rowCount;
   const int32_t* tapOffsets;
   int32_t taps;
@@ -62,8 +62,8 @@ struct WeightGradKernel {
 // For max/min, `argTap` (if not null) receives the index of the first winning tap
 // (row * taps + j) or -1 when no tap beat the fill value.
 struct PoolTileArgs {
-  const float* rows;
-  int64_t rowStride;
+  const float* const* rows;
+  int64_t rowOffset;
   int64_t rowCount;
   const int32_t* tapOffsets;
   int32_t taps;

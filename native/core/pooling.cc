@@ -3,11 +3,13 @@
 // and routes the gradient there; average backward is a depthwise data gradient with unit
 // weights over dy pre-divided by each window's divisor.
 #include <algorithm>
+#include <memory>
 #include <cmath>
 #include <vector>
 #include "axis_map.h"
 #include "ops.h"
 #include "row_buffer.h"
+#include "row_cache.h"
 #include "thread_pool.h"
 #include "tiling.h"
 #include "windowed_gemm.h"
@@ -62,44 +64,39 @@ void forEachPoolTile(const KernelTable& k, const PoolDesc& d, const PoolAxes& pa
   const int64_t chunks = (aw.count + span - 1) / span;
   const int64_t inVolume = d.inVolume();
   ThreadPool& pool = ThreadPool::instance();
-  struct Workspace { std::vector<float> rows, values; std::vector<int32_t> arg; };
+  struct Workspace {
+    std::unique_ptr<RowCache> rows;
+    std::vector<float> values;
+    std::vector<int32_t> arg;
+  };
   std::vector<Workspace> spaces(static_cast<size_t>(pool.threads()));
   // One task a plane keeps every write of a plane (forward or backward) on one thread.
   pool.parallelFor(d.planes, [&](int64_t plane, int worker) {
     Workspace& ws = spaces[static_cast<size_t>(worker)];
-    if (ws.rows.empty()) {
-      ws.rows.assign(static_cast<size_t>(rowsPerTile * layout.rowLength + span), 0.0f);
+    if (!ws.rows) {
+      ws.rows = std::make_unique<RowCache>(ad, ah, aw, layout, 1, 1, fill);
       ws.values.assign(static_cast<size_t>(T), 0.0f);
       ws.arg.assign(static_cast<size_t>(T), -1);
     }
     const float* xPlane = x + plane * inVolume;
     PoolTileArgs args;
-    args.rowStride = layout.rowLength;
     args.rowCount = rowsPerTile;
     args.tapOffsets = layout.tapOffset.data();
     args.taps = static_cast<int32_t>(aw.taps());
     args.out = ws.values.data();
     args.argTap = wantArg ? ws.arg.data() : nullptr;
-    for (int64_t td = 0; td < ad.count; ++td)
-      for (int64_t th = 0; th < ah.count; ++th)
-        for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+    for (int64_t chunk = 0; chunk < chunks; ++chunk)
+      for (int64_t td = 0; td < ad.count; ++td)
+        for (int64_t th = 0; th < ah.count; ++th) {
           const int64_t c0 = chunk * span;
-          float* row = ws.rows.data();
-          for (int64_t jd = 0; jd < ad.taps(); ++jd) {
-            const int64_t id = ad.inStep * td + ad.offset[jd];
-            for (int64_t jh = 0; jh < ah.taps(); ++jh, row += layout.rowLength) {
-              const int64_t ih = ah.inStep * th + ah.offset[jh];
-              const bool inside = id >= 0 && id < ad.inSize && ih >= 0 && ih < ah.inSize;
-              fillRow(layout, aw, inside ? xPlane + (id * ah.inSize + ih) * aw.inSize : nullptr, c0, fill, row);
-            }
-          }
+          args.rows = ws.rows->window(plane, 0, 1, td, th, c0, [&](int64_t) { return xPlane; });
           for (int64_t t0 = c0; t0 < std::min(aw.count, c0 + span); t0 += T) {
-            args.rows = ws.rows.data() + (t0 - c0);
+            args.rowOffset = t0 - c0;
             fn(args);
             finish(plane, td, th, t0, std::min(T, aw.count - t0), ws.values.data(), ws.arg.data());
           }
         }
-  });
+  }, d.yLength() * ad.taps() * ah.taps() * aw.taps());
 }
 
 }  // namespace

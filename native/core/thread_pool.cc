@@ -112,11 +112,11 @@ void ThreadPool::workerLoop(int index) {
   }
 }
 
-void ThreadPool::parallelFor(int64_t count, const std::function<void(int64_t, int)>& body) {
+void ThreadPool::parallelFor(int64_t count, const std::function<void(int64_t, int)>& body, int64_t work) {
   if (count <= 0) return;
   std::lock_guard<std::mutex> call(callMutex_);
   FlushDenormals flush;
-  if (workers_.empty() || count == 1) {
+  if (workers_.empty() || count == 1 || (work >= 0 && work < kInlineWork)) {
     for (int64_t i = 0; i < count; ++i) body(i, 0);
     return;
   }

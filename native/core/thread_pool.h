@@ -25,7 +25,11 @@ class ThreadPool {
   // independent. Each participating thread calls body with its own worker index for
   // per-thread workspace: body(item, worker). An exception thrown by any item (say
   // std::bad_alloc) stops the loop and is rethrown here, on the calling thread.
-  void parallelFor(int64_t count, const std::function<void(int64_t, int)>& body);
+  // `work` (multiply-adds or so, if known) below kInlineWork runs on the calling thread alone:
+  // waking workers costs more than such a call computes.
+  void parallelFor(int64_t count, const std::function<void(int64_t, int)>& body, int64_t work = -1);
+
+  static constexpr int64_t kInlineWork = int64_t(1) << 19;
 
   ~ThreadPool();
 

@@ -1,8 +1,10 @@
 #include "windowed_gemm.h"
 
 #include <algorithm>
+#include <memory>
 #include <vector>
 #include "row_buffer.h"
+#include "row_cache.h"
 #include "thread_pool.h"
 #include "tiling.h"
 
@@ -76,7 +78,10 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
       1, std::min((kTaskWork + rowWork - 1) / rowWork, rowCount / (8 * pool.threads())));
   const int64_t tasks = (rowCount + rowsPerTask - 1) / rowsPerTask;
 
-  struct Workspace { std::vector<float> rows, acc; };
+  struct Workspace {
+    std::unique_ptr<RowCache> rows;
+    std::vector<float> acc;
+  };
   std::vector<Workspace> spaces(static_cast<size_t>(pool.threads()));
 
   // Where output channel k (of group g) of output row (n, td, th) starts, at position 0.
@@ -100,9 +105,11 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
 
   // One output row (or one chunk of a long row) of one group and batch item.
   auto runRow = [&](Workspace& ws, int64_t rowIndex) {
+    // Consecutive indices walk down the rows of one column chunk, so that the row cache of
+    // a task sees the rows it shares with the previous output row.
     int64_t rest = rowIndex;
-    const int64_t chunk = rest % chunksPerRow; rest /= chunksPerRow;
     const int64_t th = rest % ah.count; rest /= ah.count;
+    const int64_t chunk = rest % chunksPerRow; rest /= chunksPerRow;
     const int64_t td = rest % ad.count; rest /= ad.count;
     const int64_t g = rest % p.groups;
     const int64_t n = rest / p.groups;
@@ -111,28 +118,18 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
 
     const float* inGroup = p.input + (n * p.groups + g) * p.inPerGroup * inVolume;
     GemmTileArgs args;
-    args.rowStride = layout.rowLength;
     args.tapOffsets = layout.tapOffset.data();
     args.taps = static_cast<int32_t>(tW);
 
     bool first = true;
     for (int64_t c0 = 0; c0 < p.inPerGroup || first; c0 += channelChunk) {
       const int64_t cEnd = std::min(p.inPerGroup, c0 + channelChunk);
-      float* row = ws.rows.data();
-      for (int64_t c = c0; c < cEnd; ++c)
-        for (int64_t jd = 0; jd < tD; ++jd) {
-          const int64_t id = ad.inStep * td + ad.offset[jd];
-          for (int64_t jh = 0; jh < tH; ++jh, row += layout.rowLength) {
-            const int64_t ih = ah.inStep * th + ah.offset[jh];
-            const bool inside = id >= 0 && id < ad.inSize && ih >= 0 && ih < ah.inSize;
-            const float* src = inside ? inGroup + (c * ad.inSize + id) * ah.inSize * aw.inSize + ih * aw.inSize : nullptr;
-            fillRow(layout, aw, src, t0, 0.0f, row);
-          }
-        }
+      args.rows = ws.rows->window(n * p.groups + g, c0, cEnd, td, th, t0,
+                                  [&](int64_t c) { return inGroup + c * inVolume; });
       args.rowCount = (cEnd - c0) * rowsPerChannel;
       args.accumulate = !first;
       for (int64_t tile = 0; tile < tiles; ++tile) {
-        args.rows = ws.rows.data() + tile * T;
+        args.rowOffset = tile * T;
         const bool shortTail = aw.count - (t0 + tile * T) <= tail.tileWidth;
         const GemmTileFn fn = shortTail ? tail.fn : kernel.fn;
         for (int64_t kb = 0; kb < kPadded; kb += mr) {
@@ -172,17 +169,16 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
     }
   };
 
+  const int64_t totalWork = rowWork * rowCount;
   pool.parallelFor(tasks, [&](int64_t task, int worker) {
     Workspace& ws = spaces[static_cast<size_t>(worker)];
-    if (ws.rows.empty()) {
-      const int64_t chunkRows = std::min(channelChunk, p.inPerGroup) * rowsPerChannel;
-      // + span: never empty, even when a stride phase has no taps and rows are 0 floats long.
-      ws.rows.assign(static_cast<size_t>(std::max<int64_t>(1, chunkRows) * layout.rowLength + span), 0.0f);
+    if (!ws.rows) {
+      ws.rows = std::make_unique<RowCache>(ad, ah, aw, layout, p.inPerGroup, std::min(channelChunk, p.inPerGroup), 0.0f);
       ws.acc.assign(static_cast<size_t>(tilesPerTask * kPadded * T), 0.0f);
     }
     const int64_t end = std::min(rowCount, (task + 1) * rowsPerTask);
     for (int64_t row = task * rowsPerTask; row < end; ++row) runRow(ws, row);
-  });
+  }, totalWork);
 }
 
 }  // namespace convnd

@@ -37,7 +37,7 @@ void gemmTile(const GemmTileArgs& a) {
                                : (a.bias ? V::set1(a.bias[m]) : V::zero());
   const float* w = a.weights;
   for (int64_t r = 0; r < a.rowCount; ++r) {
-    const float* row = a.rows + r * a.rowStride;
+    const float* row = a.rows[r] + a.rowOffset;
     for (int32_t j = 0; j < a.taps; ++j) {
       const float* xp = row + a.tapOffsets[j];
       typename V::reg x[NV];
@@ -123,7 +123,7 @@ void extremePoolTile(const PoolTileArgs& a) {
   }
   if (!a.argTap) {
     for (int64_t r = 0; r < a.rowCount; ++r) {
-      const float* row = a.rows + r * a.rowStride;
+      const float* row = a.rows[r] + a.rowOffset;
       for (int32_t j = 0; j < a.taps; ++j) {
         const float* xp = row + a.tapOffsets[j];
         CONVND_UNROLL
@@ -136,7 +136,7 @@ void extremePoolTile(const PoolTileArgs& a) {
   }
   float tap = 0.0f;  // exact: windows have far fewer than 2^24 taps
   for (int64_t r = 0; r < a.rowCount; ++r) {
-    const float* row = a.rows + r * a.rowStride;
+    const float* row = a.rows[r] + a.rowOffset;
     for (int32_t j = 0; j < a.taps; ++j, tap += 1.0f) {
       const float* xp = row + a.tapOffsets[j];
       typename V::reg t = V::set1(tap);
@@ -164,7 +164,7 @@ void sumPoolTile(const PoolTileArgs& a) {
   CONVND_UNROLL
   for (int v = 0; v < NV; ++v) sum[v] = V::zero();
   for (int64_t r = 0; r < a.rowCount; ++r) {
-    const float* row = a.rows + r * a.rowStride;
+    const float* row = a.rows[r] + a.rowOffset;
     for (int32_t j = 0; j < a.taps; ++j) {
       const float* xp = row + a.tapOffsets[j];
       CONVND_UNROLL

@@ -1,0 +1,60 @@
+#include "row_cache.h"
+
+#include <algorithm>
+
+namespace convnd {
+
+namespace {
+
+// Memory a cache may take (floats) before it runs uncached: 16 MiB a thread.
+constexpr int64_t kCacheFloats = int64_t(4) << 20;
+
+// Input rows a window spans along one axis.
+int64_t extent(const AxisMap& a) {
+  if (a.taps() == 0) return 1;
+  const auto [lo, hi] = std::minmax_element(a.offset.begin(), a.offset.end());
+  return *hi - *lo + 1;
+}
+
+}  // namespace
+
+RowCache::RowCache(const AxisMap& ad, const AxisMap& ah, const AxisMap& aw, const RowLayout& layout,
+                   int64_t channels, int64_t chunk, float fill)
+    : ad_(ad), ah_(ah), aw_(aw), layout_(layout), fill_(fill) {
+  slotsD_ = std::min(extent(ad), ad.inSize);
+  slotsH_ = std::min(extent(ah), ah.inSize);
+  const int64_t rowsPerChannel = std::max<int64_t>(1, ad.taps() * ah.taps());
+  cached_ = channels * slotsD_ * slotsH_ * layout.rowLength <= kCacheFloats &&
+            slotsD_ * slotsH_ <= 4 * rowsPerChannel;  // sparse windows (dilation) gain little
+  slotsPerChannel_ = cached_ ? slotsD_ * slotsH_ : rowsPerChannel;
+  // Uncached, only the current chunk's rows are held; the caller keeps chunks L1-sized.
+  const int64_t slots = std::max<int64_t>(1, (cached_ ? channels : chunk) * slotsPerChannel_);
+  data_.assign(static_cast<size_t>(slots * layout.rowLength + 1), 0.0f);
+  tags_.assign(static_cast<size_t>(slots), -1);
+  outside_.assign(static_cast<size_t>(layout.rowLength + 1), fill);
+}
+
+void RowCache::invalidate() {
+  std::fill(tags_.begin(), tags_.end(), -1);
+  outsideReady_ = false;
+}
+
+const float* RowCache::rowFor(int64_t c, int64_t id, int64_t ih, int64_t slotHint, int64_t t0, const float* planeData) {
+  if (id < 0 || id >= ad_.inSize || ih < 0 || ih >= ah_.inSize) {
+    if (!outsideReady_) {
+      fillRow(layout_, aw_, nullptr, t0, fill_, outside_.data());
+      outsideReady_ = true;
+    }
+    return outside_.data();
+  }
+  const int64_t slot = cached_ ? c * slotsPerChannel_ + (id % slotsD_) * slotsH_ + ih % slotsH_ : slotHint;
+  const int64_t tag = id * (ah_.inSize + 1) + ih;
+  float* row = data_.data() + slot * layout_.rowLength;
+  if (!cached_ || tags_[static_cast<size_t>(slot)] != tag) {
+    fillRow(layout_, aw_, planeData + (id * ah_.inSize + ih) * aw_.inSize, t0, fill_, row);
+    tags_[static_cast<size_t>(slot)] = tag;
+  }
+  return row;
+}
+
+}  // namespace convnd

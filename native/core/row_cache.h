@@ -1,0 +1,67 @@
+// The filled input rows a task reads, reused across its consecutive output rows: a KxK window
+// at stride 1 shares K-1 input rows with the next output row, so each row is filled once
+// instead of K times. Slots are direct-mapped by (id mod slotsD, ih mod slotsH), where slots*
+// cover a window's extent in input rows, so the rows of one window never collide.
+//
+// When that would take too much memory (huge dilations, very many channels) the cache runs
+// uncached: one slot per (channel, tap row) of the current window, refilled every time.
+#pragma once
+#include <cstdint>
+#include <vector>
+#include "axis_map.h"
+#include "row_buffer.h"
+
+namespace convnd {
+
+class RowCache {
+ public:
+  // Rows of `channels` input channels (a group's); uncached, of `chunk` channels at a time.
+  RowCache(const AxisMap& ad, const AxisMap& ah, const AxisMap& aw, const RowLayout& layout,
+           int64_t channels, int64_t chunk, float fill);
+
+  // Forgets every filled row: call when the input plane set or the tile start changes.
+  void invalidate();
+
+  // Row pointers for channels [c0, c1) of the window at output row (td, th), in the kernels'
+  // order (c, jd, jh); `plane(c)` gives channel c's input plane, and `planeSet` names the set
+  // of planes (say batch item and group): a new one empties the cache. Fills what is missing.
+  template <class Plane>
+  const float* const* window(int64_t planeSet, int64_t c0, int64_t c1, int64_t td, int64_t th, int64_t t0, Plane plane);
+
+ private:
+  const float* rowFor(int64_t c, int64_t id, int64_t ih, int64_t slotHint, int64_t t0, const float* planeData);
+
+  const AxisMap &ad_, &ah_, &aw_;
+  const RowLayout& layout_;
+  float fill_;
+  bool cached_;
+  int64_t slotsD_, slotsH_, slotsPerChannel_;
+  std::vector<float> data_;
+  std::vector<int64_t> tags_;  // id * (inSizeH + 1) + ih, or -1
+  std::vector<float> outside_;  // the row for input rows outside the input
+  bool outsideReady_ = false;
+  int64_t t0_ = -1, planeSet_ = -1;
+  std::vector<const float*> pointers_;
+};
+
+template <class Plane>
+const float* const* RowCache::window(int64_t planeSet, int64_t c0, int64_t c1, int64_t td, int64_t th, int64_t t0, Plane plane) {
+  if (t0 != t0_ || planeSet != planeSet_) {
+    invalidate();
+    t0_ = t0;
+    planeSet_ = planeSet;
+  }
+  const int64_t tD = ad_.taps(), tH = ah_.taps();
+  pointers_.clear();
+  for (int64_t c = c0; c < c1; ++c) {
+    const float* data = plane(c);
+    for (int64_t jd = 0; jd < tD; ++jd)
+      for (int64_t jh = 0; jh < tH; ++jh) {
+        const int64_t id = ad_.inStep * td + ad_.offset[jd], ih = ah_.inStep * th + ah_.offset[jh];
+        pointers_.push_back(rowFor(c, id, ih, (c - c0) * tD * tH + jd * tH + jh, t0, data));
+      }
+  }
+  return pointers_.data();
+}
+
+}  // namespace convnd
