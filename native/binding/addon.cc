@@ -55,27 +55,13 @@ void checkOutputApart(const OpCall& call, const char* outName, const std::vector
   for (size_t i = 0; i < call.inputs.size(); ++i) checkNoOverlap(call.out, outName, call.inputs[i], inNames[i]);
 }
 
-template <Prepare prepare>
+// fn(...) runs the kernels; fnReference(...) (same arguments) the reference loops, for tests.
+template <Prepare prepare, bool reference = false>
 Napi::Value runSync(const Napi::CallbackInfo& info, const char* fn) {
   Napi::Env env = info.Env();
   try {
     OpCall call = prepare(info, false);
-    call.work(dataOf(call.inputs), call.out.data);
-  } catch (const ArgError& e) {
-    toJsError(env, fn, e).ThrowAsJavaScriptException();
-  } catch (const std::bad_alloc&) {
-    Napi::RangeError::New(env, std::string("convnd native ") + fn + ": out of memory").ThrowAsJavaScriptException();
-  }
-  return env.Undefined();
-}
-
-// referenceFn(...same arguments): the reference implementation, sync, for tests.
-template <Prepare prepare>
-Napi::Value runReference(const Napi::CallbackInfo& info, const char* fn) {
-  Napi::Env env = info.Env();
-  try {
-    OpCall call = prepare(info, false);
-    call.reference(dataOf(call.inputs), call.out.data);
+    (reference ? call.reference : call.work)(dataOf(call.inputs), call.out.data);
   } catch (const ArgError& e) {
     toJsError(env, fn, e).ThrowAsJavaScriptException();
   } catch (const std::bad_alloc&) {
@@ -269,7 +255,7 @@ Napi::Value setNumThreads(const Napi::CallbackInfo& info) {
                 return runAsync<prepare>(info, name);                                        \
               }, name "Async"));                                                              \
   exports.Set(name "Reference", Napi::Function::New(env, [](const Napi::CallbackInfo& info) { \
-                return runReference<prepare>(info, name);                                    \
+                return runSync<prepare, true>(info, name);                                    \
               }, name "Reference"))
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
