@@ -16,6 +16,8 @@ export interface BenchArgs {
   backward: boolean;
   /** Do not write bench/results/<date>.{json,svg}. */
   save: boolean;
+  /** Render a saved bench/results/<date>.json instead of measuring. */
+  from: string | null;
   help: boolean;
 }
 
@@ -28,6 +30,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --markdown          also print the result tables as markdown on stdout
   --write-md          rewrite the generated section of BENCHMARKS.md from this run
   --no-save           do not write bench/results/<date>.json and .svg
+  --from <file.json>  measure nothing: print (and with --markdown / --write-md render) a saved run
   --help              this text`;
 
 function positiveInts(flag: string, text: string | undefined): number[] {
@@ -41,7 +44,7 @@ function positiveInts(flag: string, text: string | undefined): number[] {
 export function parseArgs(argv: readonly string[], cores: number): BenchArgs {
   const args: BenchArgs = {
     filter: [], threads: [], quick: false, budgetMs: 0, markdown: false, writeMd: false,
-    backward: true, save: true, help: false,
+    backward: true, save: true, from: null, help: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].includes('=') ? splitOnce(argv[i]) : [argv[i], undefined];
@@ -60,6 +63,12 @@ export function parseArgs(argv: readonly string[], cores: number): BenchArgs {
       case '--write-md': args.writeMd = true; break;
       case '--no-backward': args.backward = false; break;
       case '--no-save': args.save = false; break;
+      case '--from': {
+        const v = value();
+        if (!v) throw new Error('--from needs a file');
+        args.from = v;
+        break;
+      }
       case '--help': case '-h': args.help = true; break;
       default: throw new Error(`unknown option '${argv[i]}'\n${USAGE}`);
     }

@@ -32,6 +32,10 @@ export async function runAll(
     progress(`measuring the FMA peak on ${threads} thread(s)`);
     const peak = peakGflops(threads, args.quick ? 150 : 500);
     out.peakGflops[String(threads)] = peak;
+    const single = out.peakGflops['1'];
+    if (threads > 1 && single !== undefined && peak < 0.75 * threads * single)
+      say(`the FMA peak on ${threads} threads (${peak.toFixed(1)} GF/s) is far below ${threads}x the 1-thread peak ` +
+        `(${single.toFixed(1)} GF/s): other work is competing for the cores, so the ${threads}-thread numbers are unreliable`);
 
     for (const [index, c] of cases.entries()) {
       const yShape = outputShape(c);

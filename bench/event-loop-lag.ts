@@ -4,6 +4,7 @@
 //
 //   npm run bench:lag                  # 1,000 calls per run
 //   npm run bench:lag -- --calls 200   # a shorter run
+//   npm run bench:lag -- --threads 1   # the addon's pool size (default: every core)
 //
 // Runs, one after another on the same inputs:
 //   idle         nothing to do: the floor the monitor itself reports
@@ -11,12 +12,13 @@
 //                its max lag includes that turn, which copies every input (the copy-at-submission rule)
 //   async spread one submission per loop turn, as requests arriving one by one would submit them
 //   sync         the same calls with sync conv(), one per loop turn: what a server computing
-//                inline would do to its loop (a plain loop without yielding would block for the whole run)
+//                inline would do to its loop
+//   sync loop    the same calls in a plain loop that never yields: the loop is blocked throughout
 // Exits 1 if an async run's p99 lag reaches 10 ms.
 import * as os from 'node:os';
-import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import { type IntervalHistogram, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
-import { backendInfo, conv, convAsync, type Tensor } from '../lib/index.js';
+import { backendInfo, conv, convAsync, getNumThreads, setNumThreads, type Tensor } from '../lib/index.js';
 import { randomArray } from './data.js';
 
 const P99_LIMIT_MS = 10;
@@ -32,17 +34,21 @@ interface RunResult {
   seconds: number;
   /** Most calls submitted but not yet settled at any moment. */
   peakInFlight: number;
+  /** Time spent in convAsync calls themselves (validation, input copies, queueing), ms. */
+  submitTotalMs: number;
   /** Longest stretch spent submitting in one turn, ms (only the burst run has a long one). */
   submitMs: number;
   lag: { p50: number; p90: number; p99: number; max: number };
+  /** Share of the run the event loop spent running JavaScript rather than waiting for events. */
+  loopBusy: number;
   peakRssMiB: number;
 }
 
-function parseCalls(argv: string[]): number {
-  const i = argv.indexOf('--calls');
-  if (i < 0) return 1000;
+function intOption(argv: string[], name: string, fallback: number): number {
+  const i = argv.indexOf(name);
+  if (i < 0) return fallback;
   const n = Number(argv[i + 1]);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--calls expects a positive integer, got ${argv[i + 1]}`);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} expects a positive integer, got ${argv[i + 1]}`);
   return n;
 }
 
@@ -67,15 +73,20 @@ async function measure(name: string, calls: number, body: (track: Tracker) => Pr
   // (the burst) would stall the loop before the first sample and never be seen.
   await sleep(10);
   const start = performance.now();
+  const elu = performance.eventLoopUtilization();
   await body(track);
+  const loopBusy = performance.eventLoopUtilization(elu).utilization;
   const seconds = (performance.now() - start) / 1000;
+  // One more timer turn, so a stall at the very end (the sync loop's) is recorded too.
+  await sleep(5);
   histogram.disable();
   clearInterval(sampler);
   const ms = (ns: number) => ns / 1e6;
   return {
-    name, calls, seconds, peakInFlight: track.peak, submitMs: track.longestSubmit,
+    name, calls, seconds, peakInFlight: track.peak, submitMs: track.longestSubmit, submitTotalMs: track.submitTotal,
     lag: { p50: ms(histogram.percentile(50)), p90: ms(histogram.percentile(90)), p99: ms(histogram.percentile(99)), max: ms(histogram.max) },
     peakRssMiB: Math.max(peakRss, process.memoryUsage.rss()) / 2 ** 20,
+    loopBusy,
   };
 }
 
@@ -85,6 +96,7 @@ class Tracker {
   peak = 0;
   settled = 0;
   longestSubmit = 0;
+  submitTotal = 0;
   private finish: (() => void) | null = null;
   private fail: ((e: unknown) => void) | null = null;
 
@@ -106,7 +118,9 @@ class Tracker {
 }
 
 async function main(): Promise<void> {
-  const calls = parseCalls(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  const calls = intOption(argv, '--calls', 1000);
+  setNumThreads(intOption(argv, '--threads', getNumThreads()));
   const { x, w } = makeInputs();
   // Warm-up: page in the weights, start the addon's pool and scheduler.
   for (let i = 0; i < 3; i++) { conv(x, w, OPTS); await convAsync(x, w, OPTS); }
@@ -117,7 +131,7 @@ async function main(): Promise<void> {
   results.push(await measure('async burst', calls, async (track) => {
     const t0 = performance.now();
     for (let i = 0; i < calls; i++) track.add(convAsync(x, w, OPTS));
-    track.longestSubmit = performance.now() - t0;
+    track.longestSubmit = track.submitTotal = performance.now() - t0;
     await track.drained();
   }));
 
@@ -125,7 +139,9 @@ async function main(): Promise<void> {
     for (let i = 0; i < calls; i++) {
       const t0 = performance.now();
       track.add(convAsync(x, w, OPTS));
-      track.longestSubmit = Math.max(track.longestSubmit, performance.now() - t0);
+      const took = performance.now() - t0;
+      track.longestSubmit = Math.max(track.longestSubmit, took);
+      track.submitTotal += took;
       await nextTurn();
     }
     await track.drained();
@@ -140,6 +156,12 @@ async function main(): Promise<void> {
     }
   }));
 
+  results.push(await measure('sync loop', calls, async (track) => {
+    track.peak = 1;
+    for (let i = 0; i < calls; i++) conv(x, w, OPTS);
+    track.settled = calls;
+  }));
+
   report(calls, results);
 }
 
@@ -149,13 +171,15 @@ function report(calls: number, results: RunResult[]): void {
   console.log(`convnd event-loop lag: ${calls} x conv [${X_SHAPE.join(',')}] * [${W_SHAPE.join(',')}] padding 1 (${(FLOPS_PER_CALL / 1e6).toFixed(1)} MFLOP per call)`);
   console.log(`${new Date().toISOString()}  ${cpu}, ${os.cpus().length} cores, ${info.isa}, ${info.threads} threads, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log('');
-  const header = ['run', 'lag p50 ms', 'p90', 'p99', 'max', 'calls/s', 'GFLOP/s', 'peak in flight', 'longest submit ms', 'peak RSS MiB'];
+  const header = ['run', 'lag p50 ms', 'p90', 'p99', 'max', 'calls/s', 'GFLOP/s', 'loop busy %', 'peak in flight', 'submit ms/call', 'longest submit ms', 'peak RSS MiB'];
   const rows = results.map((r) => [
     r.name, r.lag.p50.toFixed(2), r.lag.p90.toFixed(2), r.lag.p99.toFixed(2), r.lag.max.toFixed(1),
     r.calls ? (r.calls / r.seconds).toFixed(1) : '-',
     r.calls ? ((r.calls * FLOPS_PER_CALL) / r.seconds / 1e9).toFixed(1) : '-',
+    (100 * r.loopBusy).toFixed(0),
     r.calls ? String(r.peakInFlight) : '-',
-    r.calls ? r.submitMs.toFixed(1) : '-',
+    r.name.startsWith('async') ? (r.submitTotalMs / r.calls).toFixed(3) : '-',
+    r.name.startsWith('async') ? r.submitMs.toFixed(1) : '-',
     r.peakRssMiB.toFixed(0),
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)));

@@ -1,7 +1,8 @@
 // `npm run bench`: convnd against onnxruntime-node and TensorFlow.js (wasm) on the same shapes.
+import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { matchesFilter, parseArgs, USAGE } from './args.js';
+import { type BenchArgs, matchesFilter, parseArgs, USAGE } from './args.js';
 import { CASES } from './cases.js';
 import { runAll } from './driver.js';
 import { copyBandwidthGBs, machineInfo } from './machine.js';
@@ -22,6 +23,11 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
+  const result = args.from ? (JSON.parse(readFileSync(args.from, 'utf8')) as RunResult) : await measureAll(args, date, started);
+  report(result, { ...args, save: args.save && !args.from });
+}
+
+async function measureAll(args: BenchArgs, date: string, started: number): Promise<RunResult> {
   const cases = CASES.filter((c) => matchesFilter(c.name, args.filter));
   if (cases.length === 0)
     throw new Error(`no case matches --filter ${args.filter.join(',')}; cases:\n  ${CASES.map((c) => c.name).join('\n  ')}`);
@@ -45,14 +51,18 @@ async function main(): Promise<void> {
     rows: driven.rows,
     durationSeconds: (performance.now() - started) / 1000,
   };
+  return result;
+}
 
-  const m = machine;
+/** Prints the tables, and saves / renders markdown as the options ask. */
+function report(result: RunResult, args: BenchArgs): void {
+  const m = result.machine;
   console.log(`${m.cpu}, ${m.cores} cores, Node.js ${m.node}; convnd ${m.convnd.version} (${m.convnd.isa}); ` +
     result.peers.filter((p) => p.key !== 'convnd').map((p) => `${p.label} ${p.version}`).join(', '));
   for (const p of result.missingPeers) console.log(`not measured: ${p.key}: ${p.reason}`);
   for (const n of result.notes) console.log(`note: ${n}`);
   console.log('');
-  for (const threads of args.threads) console.log(renderText(buildGrid(result, threads)));
+  for (const threads of result.args.threads) console.log(renderText(buildGrid(result, threads)));
   if (result.warnings.length) console.log(`${result.warnings.length} warning(s):\n${result.warnings.map((w) => `  ${w}`).join('\n')}\n`);
 
   if (args.save) {
@@ -66,7 +76,7 @@ async function main(): Promise<void> {
     writeBenchmarksMd(file, md);
     console.log(`updated ${path.relative(process.cwd(), file)}`);
   }
-  console.log(`done in ${result.durationSeconds.toFixed(0)} s`);
+  console.log(`${args.from ? `rendered ${args.from}, a run that took` : 'done in'} ${result.durationSeconds.toFixed(0)} s`);
 }
 
 main().then(

@@ -35,6 +35,11 @@ ln -s "$root/node_modules" "$stage/node_modules"
 # out: libstdc++.a then pulls in glibc 2.36 symbols. For a release, .github/workflows/prebuild.yml
 # runs this script on an older Debian. Where a prebuild cannot load, install falls back to a build.
 
+# A Node-API 8 binary (NAPI_VERSION in binding.gyp) loads in every Node >= 18, whichever Node's
+# headers built it: --target names the running Node's, which are at hand (npm config nodedir),
+# where prebuildify would otherwise fetch the newest Node's.
+target=(--napi --target "$(node -p process.versions.node)")
+
 for arch in "${archs[@]}"; do
   out=prebuilds/linux-$arch/convnd.glibc.node
   if [ $if_stale = 1 ] && [ -f "$out" ] && [ -z "$(find native binding.gyp -newer "$out" -print -quit)" ]; then
@@ -44,14 +49,18 @@ for arch in "${archs[@]}"; do
   rm -f "$out"   # only this file: a musl prebuild from CI may share the folder
   start=$SECONDS
   if [ "$arch" = x64 ]; then   # this script runs on a linux-x64 host
-    npx prebuildify --napi --strip --tag-libc --cwd "$stage" --out "$root"
+    npx prebuildify "${target[@]}" --strip --tag-libc --cwd "$stage" --out "$root"
   else
     for tool in aarch64-linux-gnu-g++ aarch64-linux-gnu-strip; do
       command -v $tool >/dev/null || { echo "prebuild: $tool not found (apt-get install g++-aarch64-linux-gnu)" >&2; exit 1; }
     done
     CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ LINK=aarch64-linux-gnu-g++ AR=aarch64-linux-gnu-ar \
-      npx prebuildify --napi --strip --strip-bin=aarch64-linux-gnu-strip --tag-libc --arch=arm64 \
+      npx prebuildify "${target[@]}" --strip --strip-bin=aarch64-linux-gnu-strip --tag-libc --arch=arm64 \
       --cwd "$stage" --out "$root"
   fi
-  echo "prebuild: $out in $((SECONDS - start)) s: $(file -b "$out" | cut -d, -f1-2)"
+  # The binary must be for the architecture its folder names.
+  kind=$(file -b "$out")
+  case $arch in x64) want='x86-64' ;; arm64) want='ARM aarch64' ;; esac
+  [[ $kind == *"$want"* ]] || { echo "prebuild: $out is not $want: $kind" >&2; exit 1; }
+  echo "prebuild: $out in $((SECONDS - start)) s: $(cut -d, -f1-2 <<<"$kind")"
 done

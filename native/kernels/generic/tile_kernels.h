@@ -8,6 +8,7 @@
 // extreme<IsMax>(acc, v) (the larger/smaller, a NaN in acc or v wins),
 // blend(m, ifTrue, ifFalse), and tapIndex registers as float vectors.
 #pragma once
+#include <cmath>  // INFINITY (a macro: no library code is instantiated here)
 #include <cstdint>
 #include "../../core/kernel_table.h"
 
@@ -115,7 +116,7 @@ template <class V, bool IsMax, int NV>
 void extremePoolTile(const PoolTileArgs& a) {
   constexpr int L = V::lanes;
   typename V::reg best[NV], arg[NV];
-  const float fill = IsMax ? -__builtin_inff() : __builtin_inff();
+  const float fill = IsMax ? -INFINITY : INFINITY;
   CONVND_UNROLL
   for (int v = 0; v < NV; ++v) {
     best[v] = V::set1(fill);
