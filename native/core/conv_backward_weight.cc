@@ -31,11 +31,12 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
   const int64_t colsPerChannel = rowsPerChannel * tW;
   const int64_t inVolume = d.inVolume(), outVolume = d.outVolume();
   const int64_t wTiles = (aw.count + T - 1) / T;
-  // Channel chunks: small enough for the row buffer, and several per group so that a single
-  // group still spreads over the threads.
+  // Channel chunks: small enough for the row buffer, and split only as far as needed for
+  // about 8 tasks a thread (many groups need no split; one group splits 8 ways a thread).
+  const int64_t wantedPerGroup = (8 * ThreadPool::instance().threads() + d.groups - 1) / d.groups;
   const int64_t chunk = std::max<int64_t>(
       1, std::min<int64_t>(kRowBufferFloats / std::max<int64_t>(1, rowsPerChannel * layout.rowLength),
-                           (Cg + 7) / 8));
+                           (Cg + wantedPerGroup - 1) / wantedPerGroup));
   const int64_t chunksPerGroup = (Cg + chunk - 1) / chunk;
 
   // Few output channels per group take the dot-product path: no transposed dY there.
@@ -68,7 +69,8 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
     const int64_t cols = (cEnd - c0) * colsPerChannel;
     // acc rows past `cols` absorb the padding columns of the last block.
     const int64_t ncAll = std::max<int64_t>(nc, kernels.weightDotColumns);
-    std::vector<float> acc(static_cast<size_t>((cols + ncAll) * kPadded), 0.0f);
+    const int64_t lanes = kernels.lanes;
+    std::vector<float> acc(static_cast<size_t>((cols + ncAll) * (dotPath ? Kg * lanes : kPadded)), 0.0f);
     std::vector<float> rows(static_cast<size_t>((cEnd - c0) * rowsPerChannel * layout.rowLength + 1), 0.0f);
     std::vector<float> zeros(static_cast<size_t>(T), 0.0f);
     std::vector<const float*> colPtr(static_cast<size_t>(cols + ncAll), zeros.data());
@@ -78,6 +80,9 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
         for (int64_t th = 0; th < ah.count; ++th)
           for (int64_t tile = 0; tile < wTiles; ++tile, ++rowTile) {
             const int64_t t0 = tile * T;
+            // Positions past the row's end read real input cells (which may hold inf): they
+            // are left out of the sums, not multiplied by a zero dy.
+            const int64_t valid = std::min(T, aw.count - t0);
             const float* tileDy = dotPath ? nullptr : dyT.data() + (g * rowTiles + rowTile) * tileFloats;
             const float* xGroup = x + (n * d.inChannels + g * Cg) * inVolume;
             float* row = rows.data();
@@ -95,8 +100,7 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
                 }
               }
             if (dotPath) {
-              // acc[k][col] for each k of the group, over the tile's valid positions.
-              const int64_t valid = std::min(T, aw.count - t0);
+              // Lane partial sums acc[k][col][lane] for each k of the group, over the valid positions.
               const int64_t dn = kernels.weightDotColumns;
               for (int64_t k = 0; k < Kg; ++k) {
                 WeightDotArgs dot;
@@ -104,7 +108,7 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
                 dot.length = valid;
                 for (int64_t c = 0; c < cols; c += dn) {
                   dot.columns = colPtr.data() + c;
-                  dot.acc = acc.data() + k * (cols + ncAll) + c;
+                  dot.acc = acc.data() + (k * (cols + ncAll) + c) * lanes;
                   kernels.weightDot(dot);
                 }
               }
@@ -112,7 +116,7 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
             }
             WeightGradArgs args;
             args.kStride = kPadded;
-            args.length = T;
+            args.length = valid;
             args.accStride = kPadded;
             for (int64_t c = 0; c < cols; c += nc)
               for (int64_t kb = 0; kb < kPadded; kb += kernel.kWidth) {
@@ -126,8 +130,16 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
     const int64_t vol = d.kernelVolume();
     for (int64_t k = 0; k < Kg; ++k) {
       float* dst = dw + ((g * Kg + k) * Cg + c0) * vol;
-      for (int64_t col = 0; col < cols; ++col)
-        dst[col] = dotPath ? acc[static_cast<size_t>(k * (cols + ncAll) + col)] : acc[static_cast<size_t>(col * kPadded + k)];
+      for (int64_t col = 0; col < cols; ++col) {
+        if (!dotPath) {
+          dst[col] = acc[static_cast<size_t>(col * kPadded + k)];
+          continue;
+        }
+        const float* part = acc.data() + (k * (cols + ncAll) + col) * lanes;
+        float sum = 0.0f;
+        for (int64_t lane = 0; lane < lanes; ++lane) sum += part[lane];
+        dst[col] = sum;
+      }
     }
   });
 }

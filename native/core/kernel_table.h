@@ -41,14 +41,15 @@ struct WeightGradArgs {
 };
 using WeightGradFn = void (*)(const WeightGradArgs&);
 
-// Weight gradient of a single output channel: acc[c] += sum_u columns[c][u] * dy[u] for NC
-// columns, vectorised over u. Serves depthwise and other few-channel groups, where the
-// k-vector tiles above would mostly multiply padding.
+// Weight gradient of a single output channel: acc[c][lane] += columns[c][u] * dy[u] for the u
+// of each lane (u mod lanes), NC columns, vectorised over u. Lane sums are kept apart so that
+// no horizontal sum is needed per tile; the caller adds the lanes up once, in a fixed order.
+// Serves depthwise and other few-channel groups, where k-vector tiles would multiply padding.
 struct WeightDotArgs {
   const float* dy;              // `length` floats
   const float* const* columns;  // NC pointers, each to `length` floats
   int64_t length;
-  float* acc;                   // NC floats
+  float* acc;                   // NC x lanes floats
 };
 using WeightDotFn = void (*)(const WeightDotArgs&);
 
@@ -80,6 +81,7 @@ struct KernelTable {
   GemmKernel gemmNarrow; // one output channel per tile: depthwise and tiny groups
   WeightGradKernel weightGrad;
   int weightDotColumns;
+  int lanes;  // floats a register (the lane count of weightDot's accumulators)
   WeightDotFn weightDot;
   int poolTileWidth;
   PoolTileFn maxPool, minPool, sumPool;

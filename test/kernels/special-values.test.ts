@@ -36,6 +36,22 @@ describe.skipIf(!available)(`special values on ${isa}`, () => {
     expect(Number.isNaN(conv(both, w).data[0])).toBe(true);
   });
 
+  it('an infinity in an input cell no window reads leaves every gradient finite', () => {
+    // Stride 2 over 601 cells uses cells 0-599 only; cell 600 sits where a long row's last tile
+    // would read it for a position past the end.
+    const x = { data: new Float32Array(601).fill(1), shape: [1, 1, 601] };
+    x.data[600] = Infinity;
+    for (const channels of [1, 20]) {
+      const xs = { data: new Float32Array(601 * channels), shape: [1, channels, 601] };
+      for (let c = 0; c < channels; c++) xs.data.set(x.data, c * 601);
+      const w = { data: new Float32Array(channels * channels * 2).fill(0.5), shape: [channels, channels, 2] };
+      const dy = { data: new Float32Array(channels * 300).fill(1), shape: [1, channels, 300] };
+      const g = convBackward(dy, xs, w, { stride: 2 });
+      expect(g.dw!.data.every(Number.isFinite), `dw with ${channels} channels`).toBe(true);
+      expect(Array.from(g.dw!.data.slice(0, 2))).toEqual([300, 300]);
+    }
+  });
+
   it('gradients carry NaN from dy only where the chain rule puts it', () => {
     const r = rng(6);
     const x = randomTensor(r, [1, 2, 6, 6]);

@@ -86,27 +86,24 @@ void weightGradTile(const WeightGradArgs& a) {
     for (int k = 0; k < NK; ++k) V::store(a.acc + c * a.accStride + k * L, acc[c][k]);
 }
 
-// acc[c] += sum_u col[c][u] * dy[u], lanes summed in a fixed order (deterministic).
+// acc[c][lane] += col[c][u] * dy[u] over the u of each lane; a ragged end goes to the first
+// lanes. Every sum keeps a fixed order, so results do not depend on threads.
 template <class V, int NC>
 void weightDotTile(const WeightDotArgs& a) {
   constexpr int L = V::lanes;
   typename V::reg acc[NC];
   CONVND_UNROLL
-  for (int c = 0; c < NC; ++c) acc[c] = V::zero();
+  for (int c = 0; c < NC; ++c) acc[c] = V::load(a.acc + c * L);
   int64_t u = 0;
   for (; u + L <= a.length; u += L) {
     const typename V::reg d = V::load(a.dy + u);
     CONVND_UNROLL
     for (int c = 0; c < NC; ++c) acc[c] = V::fmadd(V::load(a.columns[c] + u), d, acc[c]);
   }
-  for (int c = 0; c < NC; ++c) {
-    float lanes[L];
-    V::store(lanes, acc[c]);
-    float sum = 0.0f;
-    for (int i = 0; i < L; ++i) sum += lanes[i];
-    for (int64_t v = u; v < a.length; ++v) sum += a.columns[c][v] * a.dy[v];
-    a.acc[c] += sum;
-  }
+  CONVND_UNROLL
+  for (int c = 0; c < NC; ++c) V::store(a.acc + c * L, acc[c]);
+  for (int c = 0; c < NC; ++c)
+    for (int64_t v = u; v < a.length; ++v) a.acc[c * L + (v - u)] += a.columns[c][v] * a.dy[v];
 }
 
 // Max (IsMax) or min pooling: the first tap in row-major window order that beats the running
@@ -208,6 +205,7 @@ KernelTable makeKernelTable(const char* isa, void (*copyStride2)(float*, const f
   t.gemmNarrow = {1, NarrowNV * V::lanes, &gemmTile<V, 1, NarrowNV>};
   t.weightGrad = {GradNC, GradNK * V::lanes, &weightGradTile<V, GradNC, GradNK>};
   t.weightDotColumns = 8;
+  t.lanes = V::lanes;
   t.weightDot = &weightDotTile<V, 8>;
   t.poolTileWidth = PoolNV * V::lanes;
   t.maxPool = &extremePoolTile<V, true, PoolNV>;
