@@ -6,7 +6,7 @@
     'cflags_cc': ['-std=c++17', '-O3', '-fexceptions'],
     'cflags_cc!': ['-fno-exceptions', '-fno-rtti', '-std=gnu++17', '-std=gnu++20'],
     'cflags!': ['-fno-exceptions'],
-    'defines': ['NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS'],
+    'defines': ['NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS', 'NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS'],
     'include_dirs': ["<!(node -p \"require('node-addon-api').include_dir\")"],
     'xcode_settings': {
       'GCC_ENABLE_CPP_EXCEPTIONS': 'YES',
@@ -39,6 +39,8 @@
         'native/kernels/scalar/kernels_scalar.cc'
       ],
       'conditions': [
+        # Never unloaded: the pool and scheduler threads outlive a worker that loaded the addon.
+        ['OS=="linux"', { 'ldflags': ['-Wl,-z,nodelete'] }],
         ['target_arch=="x64"', { 'dependencies': ['convnd_avx2', 'convnd_avx512'] }],
         # NEON is part of every arm64 CPU: its kernels need no extra flags.
         ['target_arch=="arm64"', { 'sources': ['native/kernels/neon/kernels_neon.cc'] }]

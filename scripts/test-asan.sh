@@ -14,7 +14,7 @@ mkdir -p "$out"
 napi=$(node -p "require('node-addon-api').include_dir")
 nodeinc=$(node -p "require('path').resolve(process.execPath, '../../include/node')")
 flags=(-std=c++17 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
-       -fPIC -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS -I"$napi" -I"$nodeinc")
+       -fPIC -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS -DNODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS -I"$napi" -I"$nodeinc")
 objs=()
 compile() {  # source, extra flags...
   local src=$1; shift
@@ -25,7 +25,7 @@ compile() {  # source, extra flags...
 for src in native/binding/*.cc native/core/*.cc native/kernels/scalar/kernels_scalar.cc; do compile "$src"; done
 compile native/kernels/avx2/kernels_avx2.cc -mavx2 -mfma
 compile native/kernels/avx512/kernels_avx512.cc -mavx512f -mfma
-clang++ -shared -fsanitize=address,undefined -shared-libasan -o "$out/convnd.node" "${objs[@]}"
+clang++ -shared -fsanitize=address,undefined -shared-libasan -Wl,-z,nodelete -o "$out/convnd.node" "${objs[@]}"
 echo "test-asan: built $out/convnd.node; running the test suite under ASan + UBSan"
 npm run build:ts >/dev/null
 CONVND_ADDON_PATH="$out/convnd.node" LD_PRELOAD="$runtime" \

@@ -112,6 +112,19 @@ describe('async calls', () => {
     expect(same((await convAsync(x, w, opts)).data, conv(x, w, opts).data)).toBe(true);
   });
 
+  it('survive workers that exit or are terminated with calls still queued or running', async () => {
+    const entry = path.resolve(__dirname, '..', 'dist', 'cjs', 'index.js');
+    const script = path.join(__dirname, 'workers', 'exit-with-jobs.cjs');
+    for (const hold of [false, true, true]) {
+      const worker = new Worker(script, { workerData: { entry, hold } });
+      await new Promise<void>((resolve) => worker.once('message', () => resolve()));
+      if (hold) await worker.terminate();
+      else await new Promise((resolve) => worker.once('exit', resolve));
+    }
+    // This process is still here, and its own calls still work.
+    expect(same((await convAsync(x, w, opts)).data, conv(x, w, opts).data)).toBe(true);
+  });
+
   // Under AddressSanitizer (npm run test:asan) freed memory sits in its quarantine: RSS says nothing.
   it.skipIf(process.env.LD_PRELOAD?.includes('asan'))('do not leak: many mixed calls keep memory flat', async () => {
     const small = randomTensor(r, [2, 8, 16, 16]);

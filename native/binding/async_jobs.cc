@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <thread>
@@ -14,19 +15,32 @@ namespace binding {
 
 namespace {
 
-void completeOnJsThread(Napi::Env env, Napi::Function, void* context, AsyncJob* job);
-using Channel = Napi::TypedThreadSafeFunction<void, AsyncJob, completeOnJsThread>;
+struct EnvState;
+void completeOnJsThread(Napi::Env env, Napi::Function, EnvState* state, AsyncJob* job);
+using Channel = Napi::TypedThreadSafeFunction<EnvState, AsyncJob, completeOnJsThread>;
+
+// Whether an environment can still take completions. Node deletes a thread-safe function
+// when its environment is torn down, so the scheduler calls into the channel only under this
+// lock while `alive`; the channel's finalizer clears it first.
+struct EnvLink {
+  std::mutex mutex;
+  bool alive = true;
+};
 
 // Per environment (main thread or worker): the channel results come back through, and how
 // many jobs are in flight (the channel keeps the event loop alive only while some are).
+// It lives as long as the channel: completions reach it as the channel's context, never
+// through the environment's instance data, which a stopping worker may already have freed.
 struct EnvState {
   Channel channel;
-  int64_t pending = 0;
+  std::shared_ptr<EnvLink> link = std::make_shared<EnvLink>();
+  int64_t pending = 0;  // touched on the environment's own thread only
 };
 
 struct Queued {
   AsyncJob* job;
   Channel channel;
+  std::shared_ptr<EnvLink> link;
 };
 
 // The one queue and its scheduler, shared by every environment of the process.
@@ -37,10 +51,10 @@ class Scheduler {
     return *s;
   }
 
-  uint64_t push(AsyncJob* job, Channel channel) {
+  uint64_t push(AsyncJob* job, Channel channel, std::shared_ptr<EnvLink> link) {
     std::lock_guard<std::mutex> lock(mutex_);
     const uint64_t id = ++lastId_;
-    queue_.push_back({job, channel});
+    queue_.push_back({job, channel, std::move(link)});
     ids_[id] = job;
     jobIds_[job] = id;
     if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
@@ -73,14 +87,18 @@ class Scheduler {
         ids_.erase(jobIds_[q.job]);
         jobIds_.erase(q.job);
       }
-      // If the environment is gone the call fails; the job then owns nothing JavaScript
-      // holds, and is freed here.
-      if (q.channel.NonBlockingCall(q.job) != napi_ok) {
+      // If the environment is gone (or the call fails) the job owns nothing JavaScript
+      // holds any more, and is freed here.
+      bool delivered = false;
+      {
+        std::lock_guard<std::mutex> lock(q.link->mutex);
+        delivered = q.link->alive && q.channel.NonBlockingCall(q.job) == napi_ok;
+      }
+      if (!delivered) {
         q.job->watched.clear();
         q.job->out = nullptr;
         delete q.job;
       }
-      q.channel.Release();
     }
   }
 
@@ -137,45 +155,54 @@ void settle(Napi::Env env, AsyncJob* job) {
     }
   if (job->out) {
     napi_value value;
-    napi_get_reference_value(env, job->out, &value);
+    if (napi_get_reference_value(env, job->out, &value) != napi_ok || value == nullptr) return;
     Napi::Float32Array out(env, value);
     std::memcpy(out.Data(), job->result, static_cast<size_t>(job->resultLength) * sizeof(float));
     napi_resolve_deferred(env, job->deferred, value);
     return;
   }
-  // Hand the result over without a copy; JavaScript frees it with the ArrayBuffer.
+  // Hand the result over without a copy; JavaScript frees it with the ArrayBuffer. Every
+  // step is checked: a stopping environment (a worker exiting) refuses them, and the job is
+  // then dropped rather than written through a pointer that was never set.
   const size_t bytes = static_cast<size_t>(job->resultLength) * sizeof(float);
-  napi_value buffer;
+  napi_value buffer = nullptr;
   if (napi_create_external_arraybuffer(env, job->result, bytes, [](napi_env, void* data, void*) { std::free(data); },
                                        nullptr, &buffer) == napi_ok) {
     job->result = nullptr;
   } else {
     // Runtimes that forbid external buffers: copy instead.
-    void* data;
-    napi_create_arraybuffer(env, bytes, &data, &buffer);
+    void* data = nullptr;
+    if (napi_create_arraybuffer(env, bytes, &data, &buffer) != napi_ok || data == nullptr) return;
     std::memcpy(data, job->result, bytes);
   }
   napi_value array;
-  napi_create_typedarray(env, napi_float32_array, static_cast<size_t>(job->resultLength), buffer, 0, &array);
+  if (napi_create_typedarray(env, napi_float32_array, static_cast<size_t>(job->resultLength), buffer, 0, &array) != napi_ok)
+    return;
   napi_resolve_deferred(env, job->deferred, array);
 }
 
-void completeOnJsThread(Napi::Env env, Napi::Function, void*, AsyncJob* job) {
-  if (env == nullptr) {  // the environment is being torn down
+void completeOnJsThread(Napi::Env env, Napi::Function, EnvState* state, AsyncJob* job) {
+  if (env == nullptr) {  // the environment is being torn down: nothing JavaScript may be touched
     job->watched.clear();
     job->out = nullptr;
     delete job;
     return;
   }
-  Napi::HandleScope scope(env);
-  settle(env, job);
-  for (napi_ref ref : job->watched) napi_delete_reference(env, ref);
+  // A stopping environment (worker.terminate(), process.exit() in a worker) can refuse any
+  // call into JavaScript; the job is then dropped, never thrown through the event loop.
+  try {
+    Napi::HandleScope scope(env);
+    settle(env, job);
+    for (napi_ref ref : job->watched) napi_delete_reference(env, ref);
+    if (--state->pending == 0) state->channel.Unref(env);
+  } catch (...) {
+  }
   job->watched.clear();
   job->out = nullptr;  // it was one of the watched references
   delete job;
-  EnvState* state = env.GetInstanceData<EnvState>();
-  if (state && --state->pending == 0) state->channel.Unref(env);
 }
+
+void keepState(Napi::Env, EnvState*) {}
 
 }  // namespace
 
@@ -183,9 +210,18 @@ AsyncJob::~AsyncJob() { std::free(result); }
 
 void initAsync(Napi::Env env) {
   EnvState* state = new EnvState();
-  state->channel = Channel::New(env, "convnd", 0, 1);
+  // The channel owns the state: it is deleted once the channel has delivered (or dropped)
+  // its last completion, during the environment's teardown.
+  state->channel = Channel::New(env, "convnd", 0, 1, state, [](Napi::Env, void*, EnvState* s) {
+    {
+      std::lock_guard<std::mutex> lock(s->link->mutex);
+      s->link->alive = false;
+    }
+    delete s;
+  });
   state->channel.Unref(env);  // an idle addon must not keep the process alive
-  env.SetInstanceData<EnvState>(state);
+  // Instance data only finds the state for submissions; it must not delete it.
+  env.SetInstanceData<EnvState, keepState>(state);
 }
 
 Napi::Value submit(Napi::Env env, AsyncJob* job, const std::vector<Napi::Value>& watched, Napi::Value out) {
@@ -205,8 +241,7 @@ Napi::Value submit(Napi::Env env, AsyncJob* job, const std::vector<Napi::Value>&
     if (v.IsObject()) watch(v);
   if (out.IsObject()) job->out = watch(out);
   if (state->pending++ == 0) state->channel.Ref(env);
-  state->channel.Acquire();
-  const uint64_t id = Scheduler::instance().push(job, state->channel);
+  const uint64_t id = Scheduler::instance().push(job, state->channel, state->link);
   Napi::Array result = Napi::Array::New(env, 2);
   result.Set(0u, promise);
   result.Set(1u, Napi::Number::New(env, static_cast<double>(id)));
