@@ -21,6 +21,7 @@ int64_t extent(const AxisMap& a) {
 RowCache::RowCache(const AxisMap& ad, const AxisMap& ah, const AxisMap& aw, const RowLayout& layout,
                    int64_t channels, int64_t chunk, float fill)
     : ad_(ad), ah_(ah), aw_(aw), layout_(layout), fill_(fill) {
+  direct_ = layout.segments.size() == 1 && aw.inStep == 1;
   slotsD_ = std::min(extent(ad), ad.inSize);
   slotsH_ = std::min(extent(ah), ah.inSize);
   const int64_t rowsPerChannel = std::max<int64_t>(1, ad.taps() * ah.taps());
@@ -46,6 +47,12 @@ const float* RowCache::rowFor(int64_t c, int64_t id, int64_t ih, int64_t slotHin
       outsideReady_ = true;
     }
     return outside_.data();
+  }
+  if (direct_) {
+    // A stride-1 row whose span lies inside the input needs no copy: point at the input.
+    const int64_t first = t0 + layout_.segments[0].qFirst;
+    if (first >= 0 && first + layout_.segments[0].length <= aw_.inSize)
+      return planeData + (id * ah_.inSize + ih) * aw_.inSize + first;
   }
   const int64_t slot = cached_ ? c * slotsPerChannel_ + (id % slotsD_) * slotsH_ + ih % slotsH_ : slotHint;
   const int64_t tag = id * (ah_.inSize + 1) + ih;

@@ -5,6 +5,8 @@
 //
 // When that would take too much memory (huge dilations, very many channels) the cache runs
 // uncached: one slot per (channel, tap row) of the current window, refilled every time.
+// Rows that need no padding, no phase split and no copy (stride 1, span inside the input) are
+// not copied at all: the kernels read them in place.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -34,6 +36,7 @@ class RowCache {
   const AxisMap &ad_, &ah_, &aw_;
   const RowLayout& layout_;
   float fill_;
+  bool direct_;  // stride-1 rows with one segment: interior spans are read in place
   bool cached_;
   int64_t slotsD_, slotsH_, slotsPerChannel_;
   std::vector<float> data_;

@@ -20,20 +20,25 @@ std::vector<float> packWeights(const WindowedGemm& p, int mr) {
   const int64_t perBlock = p.inPerGroup * tD * tH * tW * mr;
   std::vector<float> packed(static_cast<size_t>(p.groups * (kPadded / mr) * perBlock), 0.0f);
   const WeightStrides& s = p.weightStrides;
+  // Offsets of each tap in the source layout, computed once.
+  std::vector<int64_t> tapOffset;
+  for (int64_t jd = 0; jd < tD; ++jd)
+    for (int64_t jh = 0; jh < tH; ++jh)
+      for (int64_t jw = 0; jw < tW; ++jw)
+        tapOffset.push_back(p.axes[0].weightIndex[jd] * s.axis[0] + p.axes[1].weightIndex[jh] * s.axis[1] +
+                            p.axes[2].weightIndex[jw] * s.axis[2]);
   float* dst = packed.data();
   for (int64_t g = 0; g < p.groups; ++g)
-    for (int64_t kb = 0; kb < kPadded; kb += mr)
-      for (int64_t c = 0; c < p.inPerGroup; ++c)
-        for (int64_t jd = 0; jd < tD; ++jd)
-          for (int64_t jh = 0; jh < tH; ++jh)
-            for (int64_t jw = 0; jw < tW; ++jw, dst += mr) {
-              const float* src = p.weights + g * s.group + c * s.inChannel +
-                                 p.axes[0].weightIndex[jd] * s.axis[0] +
-                                 p.axes[1].weightIndex[jh] * s.axis[1] +
-                                 p.axes[2].weightIndex[jw] * s.axis[2];
-              for (int m = 0; m < mr && kb + m < p.outPerGroup; ++m)
-                dst[m] = src[(kb + m) * s.outChannel];
-            }
+    for (int64_t kb = 0; kb < kPadded; kb += mr) {
+      const int64_t rows = std::min<int64_t>(mr, p.outPerGroup - kb);
+      for (int64_t c = 0; c < p.inPerGroup; ++c) {
+        const float* base = p.weights + g * s.group + c * s.inChannel + kb * s.outChannel;
+        for (int64_t tap : tapOffset) {
+          for (int64_t m = 0; m < rows; ++m) dst[m] = base[tap + m * s.outChannel];
+          dst += mr;
+        }
+      }
+    }
   return packed;
 }
 
@@ -69,13 +74,13 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
   const int64_t inVolume = ad.inSize * ah.inSize * aw.inSize;
   const int64_t outVolume = p.outExtent[0] * p.outExtent[1] * p.outExtent[2];
   const int64_t chunksPerRow = (tilesPerRow + tilesPerTask - 1) / tilesPerTask;
-  // Cheap rows (depthwise, few channels) are grouped so that a task is worth dispatching,
-  // while leaving a few tasks per thread to balance.
   ThreadPool& pool = ThreadPool::instance();
   const int64_t rowWork = std::max<int64_t>(1, kPadded * p.inPerGroup * tD * tH * tW * span);
   const int64_t rowCount = p.batch * p.groups * ad.count * ah.count * chunksPerRow;
+  // Each task is a contiguous run of rows, about 4 a thread: consecutive rows share input
+  // rows through the row cache, and a few tasks a thread still balance the load.
   const int64_t rowsPerTask = std::max<int64_t>(
-      1, std::min((kTaskWork + rowWork - 1) / rowWork, rowCount / (8 * pool.threads())));
+      {int64_t(1), (kTaskWork + rowWork - 1) / rowWork, rowCount / (4 * pool.threads())});
   const int64_t tasks = (rowCount + rowsPerTask - 1) / rowsPerTask;
 
   struct Workspace {

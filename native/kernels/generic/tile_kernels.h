@@ -22,6 +22,13 @@
 #define CONVND_UNROLL
 #endif
 
+// A hint to fetch the cache line holding p; nothing where the compiler has no builtin.
+#if defined(__GNUC__) || defined(__clang__)
+#define CONVND_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define CONVND_PREFETCH(p) ((void)(p))
+#endif
+
 namespace convnd {
 namespace tiles {
 
@@ -29,6 +36,7 @@ namespace tiles {
 template <class V, int MR, int NV>
 void gemmTile(const GemmTileArgs& a) {
   constexpr int L = V::lanes;
+  constexpr int T = NV * L;
   typename V::reg acc[MR][NV];
   CONVND_UNROLL
   for (int m = 0; m < MR; ++m)
@@ -39,6 +47,9 @@ void gemmTile(const GemmTileArgs& a) {
   const float* w = a.weights;
   for (int64_t r = 0; r < a.rowCount; ++r) {
     const float* row = a.rows[r] + a.rowOffset;
+    // The next tile's positions of this row: rows are many separate streams (one per input
+    // channel), more than the hardware prefetchers follow.
+    CONVND_PREFETCH(row + a.tapOffsets[0] + T);
     for (int32_t j = 0; j < a.taps; ++j) {
       const float* xp = row + a.tapOffsets[j];
       typename V::reg x[NV];
