@@ -49,7 +49,7 @@ void gemmTile(const GemmTileArgs& a) {
     const float* row = a.rows[r] + a.rowOffset;
     // The next tile's positions of this row: rows are many separate streams (one per input
     // channel), more than the hardware prefetchers follow.
-    CONVND_PREFETCH(row + a.tapOffsets[0] + T);
+    CONVND_PREFETCH(row + T);
     for (int32_t j = 0; j < a.taps; ++j) {
       const float* xp = row + a.tapOffsets[j];
       typename V::reg x[NV];
