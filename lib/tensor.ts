@@ -1,4 +1,4 @@
-import { bytesOf, checkElements, checkFloat32Array, isFloat32Array, lengthOf, rangeError, typeError } from './validate.js';
+import { bytesOf, checkElements, checkFloat32Array, isFloat32Array, lengthOf, rangeError, snapshot, typeError } from './validate.js';
 
 /** A dense row-major (C order) float32 tensor. */
 export interface Tensor {
@@ -16,7 +16,17 @@ function shapeName(arg: string): string {
   return arg.endsWith('Shape') ? arg : `${arg}.shape`;
 }
 
-export function checkShape(fn: string, arg: string, shape: unknown): number[] {
+/** t[key], where reading it (a getter, a proxy) may throw: a TypeError naming the argument. */
+function readField(fn: string, arg: string, t: object, key: string): unknown {
+  try {
+    return (t as Record<string, unknown>)[key];
+  } catch (e) {
+    throw new TypeError(`${fn}: ${arg}.${key} could not be read (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+export function checkShape(fn: string, arg: string, shapeArg: unknown): number[] {
+  const shape = snapshot(fn, shapeName(arg), shapeArg, 1);
   if (!Array.isArray(shape)) throw typeError(fn, shapeName(arg), 'an array of positive integers', shape);
   const out: number[] = [];
   for (let i = 0; i < shape.length; i++) {
@@ -31,6 +41,16 @@ export function checkShape(fn: string, arg: string, shape: unknown): number[] {
 
 /** Creates a tensor, copying `data` into a new Float32Array unless it already is one. */
 export function tensor(data: Float32Array | ArrayLike<number>, shape: readonly number[]): Tensor {
+  try {
+    return makeTensor(data, shape);
+  } catch (e) {
+    if (e instanceof TypeError || e instanceof RangeError) throw e;
+    // A getter or proxy behind `data` threw while it was read.
+    throw new TypeError(`tensor: data could not be read (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+function makeTensor(data: Float32Array | ArrayLike<number>, shape: readonly number[]): Tensor {
   const dims = checkShape('tensor', 'tensor', shape);
   if (data === null || typeof data !== 'object' || typeof (data as ArrayLike<number>).length !== 'number')
     throw typeError('tensor', 'data', 'a Float32Array or an array of numbers', data);
@@ -52,7 +72,10 @@ export function tensor(data: Float32Array | ArrayLike<number>, shape: readonly n
 /** Validates a tensor argument and returns its data and a copy of its shape. */
 export function checkTensor(fn: string, arg: string, t: unknown): Tensor {
   if (t === null || typeof t !== 'object') throw typeError(fn, arg, 'a tensor { data: Float32Array, shape: number[] }', t);
-  const { data, shape } = t as { data: unknown; shape: unknown };
+  const { data, shape } = snapshot(fn, arg, { data: readField(fn, arg, t, 'data'), shape: readField(fn, arg, t, 'shape') }) as {
+    data: unknown;
+    shape: unknown;
+  };
   const array = checkFloat32Array(fn, `${arg}.data`, data);
   const dims = checkShape(fn, arg, shape);
   const n = dims.reduce((a, b) => a * b, 1);

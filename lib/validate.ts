@@ -70,7 +70,30 @@ export function checkBoolean(fn: string, arg: string, v: unknown, fallback: bool
 export function checkOptionsObject(fn: string, arg: string, v: unknown): Record<string, unknown> {
   if (v === undefined || v === null) return {};
   if (typeof v !== 'object' || Array.isArray(v)) throw typeError(fn, arg, 'an options object', v);
-  return v as Record<string, unknown>;
+  return snapshot(fn, arg, v) as Record<string, unknown>;
+}
+
+/**
+ * A plain copy of caller-supplied plain objects and arrays, `depth` levels deep (typed arrays,
+ * AbortSignals and other class instances are kept as they are), so that getters, proxies and
+ * later mutation can neither break nor change the checks. A read that throws is a TypeError.
+ */
+export function snapshot(fn: string, arg: string, v: unknown, depth = 3): unknown {
+  try {
+    return copyPlain(v, depth);
+  } catch (e) {
+    throw new TypeError(`${fn}: ${arg} could not be read (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+function copyPlain(v: unknown, depth: number): unknown {
+  if (v === null || typeof v !== 'object' || depth === 0 || ArrayBuffer.isView(v)) return v;
+  if (Array.isArray(v)) return Array.from(v, (e: unknown) => copyPlain(e, depth - 1));
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return v;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(v)) out[key] = copyPlain((v as Record<string, unknown>)[key], depth - 1);
+  return out;
 }
 
 /** Largest stride, dilation, padding or pooling kernel extent (the addon's limit). */
