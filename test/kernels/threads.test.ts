@@ -1,7 +1,7 @@
 // Results are bitwise identical at any thread count: work items never share an accumulator.
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  avgPoolBackward, conv, convBackward, convTranspose, getNumThreads, maxPool, maxPoolBackward, setNumThreads,
+  avgPoolBackward, conv, convAsync, convBackward, convTranspose, getNumThreads, maxPool, maxPoolBackward, setNumThreads,
 } from '../../lib/index.js';
 import { requestedIsa } from '../helpers/oracle.js';
 import { randomTensor, rng } from '../helpers/random.js';
@@ -25,6 +25,17 @@ function runAll(): Float32Array[] {
 describe.skipIf(!available)(`thread-count determinism on ${isa}`, () => {
   const saved = getNumThreads();
   afterAll(() => setNumThreads(saved));
+
+  it("leaves the JavaScript thread's denormals alone (flush-to-zero is for the pool only)", async () => {
+    // Parsed at run time so that nothing is folded at compile time.
+    const tiny = Number(String(5e-324));
+    for (const n of [1, 2]) {
+      setNumThreads(n);
+      runAll();
+      await convAsync(randomTensor(rng(3), [1, 4, 9, 9]), randomTensor(rng(4), [4, 4, 3, 3]));
+      expect(tiny * 3, `after calls on ${n} thread(s)`).toBeGreaterThan(0);
+    }
+  });
 
   it('gives the same bits on 1, 2 and 3 threads', () => {
     setNumThreads(1);
