@@ -96,7 +96,9 @@ describe('async calls', () => {
     clearInterval(timer);
     // The loop ran its timer throughout (well over a few ticks a 10 ms), never stalled long.
     expect(ticks).toBeGreaterThan(elapsed / 20);
-    expect(worst).toBeLessThan(200);
+    // Under AddressSanitizer (npm run test:asan) the submitting turn's input copies run 5-10x
+    // slower; the bound only has to tell a ticking loop from a blocked one.
+    expect(worst).toBeLessThan(process.env.LD_PRELOAD?.includes('asan') ? 2000 : 200);
   });
 
   it('work from 4 worker threads at once, which then exit cleanly', async () => {
