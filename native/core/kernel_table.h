@@ -73,6 +73,19 @@ struct PoolTileArgs {
 };
 using PoolTileFn = void (*)(const PoolTileArgs&);
 
+// Forward pooling straight from input rows, for the positions whose windows lie inside the
+// input along the innermost axis: out[u] for u in [0, count) (count a multiple of the lane
+// count) reduces rows[r][u * S + tapOffsets[j]] over every row r and tap j, S = 1 or 2.
+struct PoolRowsArgs {
+  const float* const* rows;
+  int64_t rowCount;
+  const int64_t* tapOffsets;
+  int32_t taps;
+  int64_t count;
+  float* out;
+};
+using PoolRowsFn = void (*)(const PoolRowsArgs&);
+
 struct KernelTable {
   const char* isa;       // "avx512" | "avx2" | "neon" | "scalar"
   GemmKernel gemmWide;   // many output channels per group
@@ -85,6 +98,7 @@ struct KernelTable {
   WeightDotFn weightDot;
   int poolTileWidth;
   PoolTileFn maxPool, minPool, sumPool;
+  PoolRowsFn poolRows[3][2];  // [max, min, sum][stride 1, stride 2]
   // dst[v] = src[2 v] for v < n (stride-2 rows into the row buffer); reads src[0, 2n - 1).
   void (*copyStride2)(float* dst, const float* src, int64_t n);
   // Peak-rate probe: fmaPeakLoop(n) performs n * fmaFlopsPerIteration flops of pure FMA.

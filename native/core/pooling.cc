@@ -101,12 +101,88 @@ void forEachPoolTile(const KernelTable& k, const PoolDesc& d, const PoolAxes& pa
 
 }  // namespace
 
+namespace {
+
+// Forward pooling with stride 1 or 2 along the innermost axis, read straight from the input
+// rows: the positions whose windows lie inside the row go through the vector kernel, the few
+// at the edges through a plain loop with the same rules (padding never wins a max or min, a NaN
+// does, averages divide by divisors()). No row buffer, no copy.
+void poolForwardDirect(const KernelTable& k, const PoolDesc& d, const float* x, float* y,
+                       const std::vector<double>* div) {
+  const int kind = static_cast<int>(d.kind);
+  const int64_t s = d.stride[2], W = d.in[2], outW = d.out[2];
+  const PoolRowsFn fn = k.poolRows[kind][s - 1];
+  std::vector<int64_t> tapOffset;
+  for (int64_t j = 0; j < d.kernel[2]; ++j) tapOffset.push_back(j * d.dilation[2] - d.padBefore[2]);
+  const int64_t offMin = tapOffset.front(), offMax = tapOffset.back();
+  // Positions [lo, hi) read only inside the row; stride 2 also reads one float past the last tap.
+  const int64_t lo = std::min(outW, (-offMin + s - 1) / s);
+  const int64_t last = W - 1 - offMax - (s - 1);
+  const int64_t hi = std::max(lo, std::min(outW, last < 0 ? int64_t(0) : last / s + 1));
+  const int64_t lanes = k.lanes;
+  // The vector kernel covers [lo, hi) when it holds a register's worth: whole registers from
+  // lo, then one more ending at hi (recomputing a few positions is harmless).
+  const bool vectorised = hi - lo >= lanes;
+  const float fill = kind == 0 ? -INFINITY : kind == 1 ? INFINITY : 0.0f;
+  ThreadPool::instance().parallelFor(d.planes, [&](int64_t plane, int) {
+    const float* xPlane = x + plane * d.inVolume();
+    std::vector<const float*> rows, shifted;
+    for (int64_t od = 0; od < d.out[0]; ++od)
+      for (int64_t oh = 0; oh < d.out[1]; ++oh) {
+        rows.clear();
+        for (int64_t kd = 0; kd < d.kernel[0]; ++kd)
+          for (int64_t kh = 0; kh < d.kernel[1]; ++kh) {
+            const int64_t id = od * d.stride[0] + kd * d.dilation[0] - d.padBefore[0];
+            const int64_t ih = oh * d.stride[1] + kh * d.dilation[1] - d.padBefore[1];
+            if (id >= 0 && id < d.in[0] && ih >= 0 && ih < d.in[1]) rows.push_back(xPlane + (id * d.in[1] + ih) * W);
+          }
+        float* yRow = y + plane * d.outVolume() + (od * d.out[1] + oh) * outW;
+        if (vectorised) {
+          const int64_t whole = (hi - lo) / lanes * lanes;
+          for (const int64_t start : {lo, hi - lanes}) {
+            shifted.clear();
+            for (const float* row : rows) shifted.push_back(row + start * s);
+            PoolRowsArgs args{shifted.data(), static_cast<int64_t>(rows.size()), tapOffset.data(),
+                              static_cast<int32_t>(tapOffset.size()), start == lo ? whole : lanes, yRow + start};
+            fn(args);
+            if (whole == hi - lo) break;
+          }
+        }
+        for (int64_t ow = 0; ow < outW; ++ow) {
+          if (ow == lo && vectorised) ow = hi;
+          if (ow >= outW) break;
+          float acc = fill;
+          for (const float* row : rows)
+            for (int64_t off : tapOffset) {
+              const int64_t iw = ow * s + off;
+              if (iw < 0 || iw >= W) continue;
+              const float v = row[iw];
+              if (kind == 2) acc += v;
+              else if (acc == acc && (v != v || (kind == 0 ? v > acc : v < acc))) acc = v;
+            }
+          yRow[ow] = acc;
+        }
+        if (kind == 2) {
+          const double dh = div[0][static_cast<size_t>(od)] * div[1][static_cast<size_t>(oh)];
+          for (int64_t ow = 0; ow < outW; ++ow)
+            yRow[ow] = static_cast<float>(yRow[ow] / (dh * div[2][static_cast<size_t>(ow)]));
+        }
+      }
+  }, d.yLength() * d.kernel[0] * d.kernel[1] * d.kernel[2]);
+}
+
+}  // namespace
+
 void poolForward(const KernelTable& k, const PoolDesc& d, const float* x, float* y) {
-  const PoolAxes pa = poolAxes(d);
-  const int64_t outVolume = d.outVolume();
   std::vector<double> div[kAxes];
   if (d.kind == PoolKind::Avg)
     for (int a = 0; a < kAxes; ++a) div[a] = divisors(d, a);
+  if (d.stride[2] <= 2) {
+    poolForwardDirect(k, d, x, y, div);
+    return;
+  }
+  const PoolAxes pa = poolAxes(d);
+  const int64_t outVolume = d.outVolume();
   forEachPoolTile(k, d, pa, x, false,
                   [&](int64_t plane, int64_t od, int64_t oh, int64_t t0, int64_t valid,
                       const float* values, const int32_t*) {

@@ -10,6 +10,11 @@ struct Avx2 {
   static constexpr int lanes = 8;
   static reg zero() { return _mm256_setzero_ps(); }
   static reg load(const float* p) { return _mm256_loadu_ps(p); }
+  // p[0], p[2], ..., p[14]: an even-lane shuffle and a 64-bit lane permute.
+  static reg loadEven(const float* p) {
+    const __m256 even = _mm256_shuffle_ps(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8), _MM_SHUFFLE(2, 0, 2, 0));
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even), _MM_SHUFFLE(3, 1, 2, 0)));
+  }
   static void store(float* p, reg r) { _mm256_storeu_ps(p, r); }
   static reg set1(float f) { return _mm256_set1_ps(f); }
   static reg fmadd(reg a, reg b, reg c) { return _mm256_fmadd_ps(a, b, c); }
@@ -32,18 +37,17 @@ struct Avx2 {
 // Stride-2 rows: two loads, an even-lane shuffle and a 64-bit lane permute per 8 floats.
 void copyStride2(float* dst, const float* src, int64_t n) {
   int64_t v = 0;
-  for (; v + 9 <= n; v += 8) {  // reads src[2v, 2v + 16), all below 2n - 1
-    const __m256 a = _mm256_loadu_ps(src + 2 * v), b = _mm256_loadu_ps(src + 2 * v + 8);
-    const __m256 even = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));  // a0 a2 b0 b2 | a4 a6 b4 b6
-    _mm256_storeu_ps(dst + v, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even), _MM_SHUFFLE(3, 1, 2, 0))));
-  }
+  for (; v + 9 <= n; v += 8) _mm256_storeu_ps(dst + v, Avx2::loadEven(src + 2 * v));  // reads src[2v, 2v + 16) < 2n - 1
   for (; v < n; ++v) dst[v] = src[2 * v];
 }
 
-// 6x16 GEMM tile: 12 accumulators + 2 input registers + 1 broadcast of the 16 ymm registers.
-const convnd::KernelTable table =
-    convnd::tiles::makeKernelTable<Avx2, 6, 2, 4, 6, 2, 4>("avx2", &copyStride2);
 
 }  // namespace
 
-const convnd::KernelTable& convnd::avx2Kernels() { return table; }
+// 6x16 GEMM tile: 12 accumulators + 2 input registers + 1 broadcast of the 16 ymm registers.
+// Built on first use, never at load time: the table's construction is compiled with this
+// file's flags, and a CPU without them must never run it (it is called only after cpuid).
+const convnd::KernelTable& convnd::avx2Kernels() {
+  static const convnd::KernelTable table = convnd::tiles::makeKernelTable<Avx2, 6, 2, 4, 6, 2, 4>("avx2", &copyStride2);
+  return table;
+}

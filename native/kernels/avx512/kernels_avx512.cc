@@ -13,6 +13,11 @@ struct Avx512 {
   static constexpr int lanes = 16;
   static reg zero() { return _mm512_setzero_ps(); }
   static reg load(const float* p) { return _mm512_loadu_ps(p); }
+  // p[0], p[2], ..., p[30]: one two-source permute.
+  static reg loadEven(const float* p) {
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    return _mm512_permutex2var_ps(_mm512_loadu_ps(p), even, _mm512_loadu_ps(p + 16));
+  }
   static void store(float* p, reg r) { _mm512_storeu_ps(p, r); }
   static reg set1(float f) { return _mm512_set1_ps(f); }
   static reg fmadd(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }
@@ -36,19 +41,18 @@ struct Avx512 {
 
 // Stride-2 rows: one two-source permute per 16 floats.
 void copyStride2(float* dst, const float* src, int64_t n) {
-  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
   int64_t v = 0;
-  for (; v + 17 <= n; v += 16) {  // reads src[2v, 2v + 32), all below 2n - 1
-    const __m512 a = _mm512_loadu_ps(src + 2 * v), b = _mm512_loadu_ps(src + 2 * v + 16);
-    _mm512_storeu_ps(dst + v, _mm512_permutex2var_ps(a, even, b));
-  }
+  for (; v + 17 <= n; v += 16) _mm512_storeu_ps(dst + v, Avx512::loadEven(src + 2 * v));  // reads src[2v, 2v + 32) < 2n - 1
   for (; v < n; ++v) dst[v] = src[2 * v];
 }
 
-// 12x32 GEMM tile: 24 accumulators + 2 inputs + 1 broadcast of the 32 zmm registers.
-const convnd::KernelTable table =
-    convnd::tiles::makeKernelTable<Avx512, 12, 2, 4, 12, 2, 4>("avx512", &copyStride2);
 
 }  // namespace
 
-const convnd::KernelTable& convnd::avx512Kernels() { return table; }
+// 12x32 GEMM tile: 24 accumulators + 2 inputs + 1 broadcast of the 32 zmm registers.
+// Built on first use, never at load time: the table's construction is compiled with this
+// file's flags, and a CPU without them must never run it (it is called only after cpuid).
+const convnd::KernelTable& convnd::avx512Kernels() {
+  static const convnd::KernelTable table = convnd::tiles::makeKernelTable<Avx512, 12, 2, 4, 12, 2, 4>("avx512", &copyStride2);
+  return table;
+}

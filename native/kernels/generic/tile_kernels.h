@@ -205,6 +205,39 @@ float fmaPeakLoop(int64_t iterations) {
   return out[0];
 }
 
+// Kind: 0 max, 1 min, 2 sum. For S = 2, V::loadEven(p) gives p[0], p[2], ... (reads 2 * lanes).
+// NV independent accumulators hide the latency of the max/blend chain.
+template <class V, int Kind, int S, int NV>
+int64_t poolRowsBlock(const PoolRowsArgs& a, int64_t u0) {
+  constexpr int L = V::lanes;
+  const float fill = Kind == 0 ? -INFINITY : Kind == 1 ? INFINITY : 0.0f;
+  int64_t u = u0;
+  for (; u + NV * L <= a.count; u += NV * L) {
+    typename V::reg acc[NV];
+    CONVND_UNROLL
+    for (int v = 0; v < NV; ++v) acc[v] = V::set1(fill);
+    for (int64_t r = 0; r < a.rowCount; ++r) {
+      const float* row = a.rows[r] + u * S;
+      for (int32_t j = 0; j < a.taps; ++j) {
+        const float* p = row + a.tapOffsets[j];
+        CONVND_UNROLL
+        for (int v = 0; v < NV; ++v) {
+          const typename V::reg x = S == 1 ? V::load(p + v * L) : V::loadEven(p + v * L * S);
+          acc[v] = Kind == 2 ? V::add(acc[v], x) : V::template extreme<Kind == 0>(acc[v], x);
+        }
+      }
+    }
+    CONVND_UNROLL
+    for (int v = 0; v < NV; ++v) V::store(a.out + u + v * L, acc[v]);
+  }
+  return u;
+}
+
+template <class V, int Kind, int S>
+void poolRowsTile(const PoolRowsArgs& a) {
+  poolRowsBlock<V, Kind, S, 1>(a, poolRowsBlock<V, Kind, S, 4>(a, 0));
+}
+
 // Builds an ISA's table from its vector type and register-blocking choices.
 template <class V, int WideMR, int WideNV, int NarrowNV, int GradNC, int GradNK, int PoolNV>
 KernelTable makeKernelTable(const char* isa, void (*copyStride2)(float*, const float*, int64_t)) {
@@ -222,6 +255,12 @@ KernelTable makeKernelTable(const char* isa, void (*copyStride2)(float*, const f
   t.maxPool = &extremePoolTile<V, true, PoolNV>;
   t.minPool = &extremePoolTile<V, false, PoolNV>;
   t.sumPool = &sumPoolTile<V, PoolNV>;
+  t.poolRows[0][0] = &poolRowsTile<V, 0, 1>;
+  t.poolRows[0][1] = &poolRowsTile<V, 0, 2>;
+  t.poolRows[1][0] = &poolRowsTile<V, 1, 1>;
+  t.poolRows[1][1] = &poolRowsTile<V, 1, 2>;
+  t.poolRows[2][0] = &poolRowsTile<V, 2, 1>;
+  t.poolRows[2][1] = &poolRowsTile<V, 2, 2>;
   t.fmaFlopsPerIteration = 2 * kFmaChains * V::lanes;
   t.fmaPeakLoop = &fmaPeakLoop<V>;
   return t;

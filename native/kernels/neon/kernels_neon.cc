@@ -10,6 +10,8 @@ struct Neon {
   static constexpr int lanes = 4;
   static reg zero() { return vdupq_n_f32(0.0f); }
   static reg load(const float* p) { return vld1q_f32(p); }
+  // p[0], p[2], p[4], p[6]: vld2q de-interleaves as it loads.
+  static reg loadEven(const float* p) { return vld2q_f32(p).val[0]; }
   static void store(float* p, reg r) { vst1q_f32(p, r); }
   static reg set1(float f) { return vdupq_n_f32(f); }
   static reg fmadd(reg a, reg b, reg c) { return vfmaq_f32(c, a, b); }
@@ -30,14 +32,17 @@ struct Neon {
 // Stride-2 rows: vld2q de-interleaves as it loads.
 void copyStride2(float* dst, const float* src, int64_t n) {
   int64_t v = 0;
-  for (; v + 5 <= n; v += 4) vst1q_f32(dst + v, vld2q_f32(src + 2 * v).val[0]);  // reads src[2v, 2v + 8)
+  for (; v + 5 <= n; v += 4) vst1q_f32(dst + v, Neon::loadEven(src + 2 * v));  // reads src[2v, 2v + 8) < 2n - 1
   for (; v < n; ++v) dst[v] = src[2 * v];
 }
 
-// 8x12 GEMM tile: 24 accumulators + 3 inputs + 1 broadcast of the 32 q registers.
-const convnd::KernelTable table =
-    convnd::tiles::makeKernelTable<Neon, 8, 3, 4, 8, 3, 4>("neon", &copyStride2);
 
 }  // namespace
 
-const convnd::KernelTable& convnd::neonKernels() { return table; }
+// 8x12 GEMM tile: 24 accumulators + 3 inputs + 1 broadcast of the 32 q registers.
+// Built on first use, never at load time: the table's construction is compiled with this
+// file's flags, and a CPU without them must never run it (it is called only after cpuid).
+const convnd::KernelTable& convnd::neonKernels() {
+  static const convnd::KernelTable table = convnd::tiles::makeKernelTable<Neon, 8, 3, 4, 8, 3, 4>("neon", &copyStride2);
+  return table;
+}

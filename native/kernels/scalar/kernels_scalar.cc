@@ -10,6 +10,7 @@ struct Scalar {
   static constexpr int lanes = 4;
   static reg zero() { return reg{{0.0f, 0.0f, 0.0f, 0.0f}}; }
   static reg load(const float* p) { return reg{{p[0], p[1], p[2], p[3]}}; }
+  static reg loadEven(const float* p) { return reg{{p[0], p[2], p[4], p[6]}}; }
   static void store(float* p, reg r) { for (int i = 0; i < 4; ++i) p[i] = r.v[i]; }
   static reg set1(float f) { return reg{{f, f, f, f}}; }
   static reg fmadd(reg a, reg b, reg c) {
@@ -46,9 +47,12 @@ struct Scalar {
 };
 
 
-const convnd::KernelTable table =
-    convnd::tiles::makeKernelTable<Scalar, 4, 2, 4, 4, 2, 4>("scalar", nullptr);
 
 }  // namespace
 
-const convnd::KernelTable& convnd::scalarKernels() { return table; }
+// Built on first use, never at load time: the table's construction is compiled with this
+// file's flags, and a CPU without them must never run it (it is called only after cpuid).
+const convnd::KernelTable& convnd::scalarKernels() {
+  static const convnd::KernelTable table = convnd::tiles::makeKernelTable<Scalar, 4, 2, 4, 4, 2, 4>("scalar", nullptr);
+  return table;
+}
