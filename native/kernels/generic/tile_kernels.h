@@ -235,7 +235,7 @@ int64_t poolRowsBlock(const PoolRowsArgs& a, int64_t u0) {
 
 template <class V, int Kind, int S>
 void poolRowsTile(const PoolRowsArgs& a) {
-  poolRowsBlock<V, Kind, S, 1>(a, poolRowsBlock<V, Kind, S, 4>(a, 0));
+  poolRowsBlock<V, Kind, S, 1>(a, poolRowsBlock<V, Kind, S, 2>(a, poolRowsBlock<V, Kind, S, 4>(a, 0)));
 }
 
 // Builds an ISA's table from its vector type and register-blocking choices.
