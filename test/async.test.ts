@@ -62,8 +62,11 @@ describe('async calls', () => {
     const pre = new AbortController();
     pre.abort();
     await expect(convAsync(x, w, { ...opts, signal: pre.signal })).rejects.toMatchObject({ name: 'AbortError' });
-    // A queue of work in front keeps the last call waiting, so its abort lands before it starts.
-    const ahead = Array.from({ length: 6 }, () => convAsync(x, w, opts));
+    // A queue of work in front keeps the last call waiting, so its abort lands before it starts:
+    // ~100 ms of work, so that a busy machine pausing this thread cannot let the queue drain.
+    const big = randomTensor(r, [1, 64, 56, 56]);
+    const bigW = randomTensor(r, [64, 64, 3, 3]);
+    const ahead = Array.from({ length: 24 }, () => convAsync(big, bigW, opts));
     const ctl = new AbortController();
     const last = convAsync(x, w, { ...opts, signal: ctl.signal });
     ctl.abort();
