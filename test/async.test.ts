@@ -122,9 +122,12 @@ describe('async calls', () => {
     const script = path.join(__dirname, 'workers', 'exit-with-jobs.cjs');
     for (const hold of [false, true, true]) {
       const worker = new Worker(script, { workerData: { entry, hold } });
+      // Listen for 'exit' from the start: a worker that exits by itself may emit it in the same
+      // turn as its last message, before code awaiting that message could attach a listener.
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
       await new Promise<void>((resolve) => worker.once('message', () => resolve()));
       if (hold) await worker.terminate();
-      else await new Promise((resolve) => worker.once('exit', resolve));
+      await exited;
     }
     // This process is still here, and its own calls still work.
     expect(same((await convAsync(x, w, opts)).data, conv(x, w, opts).data)).toBe(true);
