@@ -1,12 +1,9 @@
 #include "row_buffer.h"
 
 #include <algorithm>
+#include "tiling.h"
 
 namespace convnd {
-
-namespace {
-int64_t floorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-}  // namespace
 
 RowLayout makeRowLayout(const AxisMap& axis, int64_t tileWidth, const KernelTable& kernels) {
   RowLayout layout;
@@ -43,35 +40,37 @@ RowLayout makeRowLayout(const AxisMap& axis, int64_t tileWidth, const KernelTabl
   return layout;
 }
 
+void fillSegment(const RowLayout& layout, const RowLayout::Segment& seg, const AxisMap& axis,
+                 const float* input, int64_t t0, float fill, float* dst) {
+  const int64_t s = axis.inStep, n = axis.inSize;
+  // Element v reads input index s * (t0 + qFirst + v) + residue.
+  const int64_t first = s * (t0 + seg.qFirst) + seg.residue;
+  if (!input) {
+    std::fill(dst, dst + seg.length, fill);
+    return;
+  }
+  // The v range whose index lies inside [0, n).
+  int64_t vLo = first >= 0 ? 0 : (-first + s - 1) / s;
+  int64_t vHi = first < n ? (n - 1 - first) / s + 1 : 0;
+  vLo = std::min(vLo, seg.length);
+  vHi = std::max(std::min(vHi, seg.length), vLo);
+  std::fill(dst, dst + vLo, fill);
+  if (vHi == vLo) {
+    // nothing of the input falls in this segment
+  } else if (s == 1) {
+    std::copy(input + first + vLo, input + first + vHi, dst + vLo);
+  } else if (s == 2 && layout.copyStride2) {
+    layout.copyStride2(dst + vLo, input + first + vLo * 2, vHi - vLo);
+  } else {
+    const float* src = input + first + vLo * s;
+    for (int64_t v = vLo; v < vHi; ++v, src += s) dst[v] = *src;
+  }
+  std::fill(dst + vHi, dst + seg.length, fill);
+}
+
 void fillRow(const RowLayout& layout, const AxisMap& axis, const float* input, int64_t t0,
              float fill, float* row) {
-  const int64_t s = axis.inStep, n = axis.inSize;
-  for (const RowLayout::Segment& seg : layout.segments) {
-    float* dst = row + seg.start;
-    // Element v reads input index s * (t0 + qFirst + v) + residue.
-    const int64_t first = s * (t0 + seg.qFirst) + seg.residue;
-    if (!input) {
-      std::fill(dst, dst + seg.length, fill);
-      continue;
-    }
-    // The v range whose index lies inside [0, n).
-    int64_t vLo = first >= 0 ? 0 : (-first + s - 1) / s;
-    int64_t vHi = first < n ? (n - 1 - first) / s + 1 : 0;
-    vLo = std::min(vLo, seg.length);
-    vHi = std::max(std::min(vHi, seg.length), vLo);
-    std::fill(dst, dst + vLo, fill);
-    if (vHi == vLo) {
-      // nothing of the input falls in this segment
-    } else if (s == 1) {
-      std::copy(input + first + vLo, input + first + vHi, dst + vLo);
-    } else if (s == 2 && layout.copyStride2) {
-      layout.copyStride2(dst + vLo, input + first + vLo * 2, vHi - vLo);
-    } else {
-      const float* src = input + first + vLo * s;
-      for (int64_t v = vLo; v < vHi; ++v, src += s) dst[v] = *src;
-    }
-    std::fill(dst + vHi, dst + seg.length, fill);
-  }
+  for (const RowLayout::Segment& seg : layout.segments) fillSegment(layout, seg, axis, input, t0, fill, row + seg.start);
 }
 
 }  // namespace convnd

@@ -31,6 +31,11 @@ struct RowLayout {
 
 RowLayout makeRowLayout(const AxisMap& axis, int64_t tileWidth, const KernelTable& kernels);
 
+// Fills one segment (of `layout`) at dst, for the tile starting at output position t0, from
+// `input` (one input row of axis.inSize floats, or null for a row outside the input).
+void fillSegment(const RowLayout& layout, const RowLayout::Segment& seg, const AxisMap& axis,
+                 const float* input, int64_t t0, float fill, float* dst);
+
 // Fills one row for the tile starting at output position t0 from `input` (one input row of
 // axis.inSize floats, or null for a row entirely outside the input).
 void fillRow(const RowLayout& layout, const AxisMap& axis, const float* input, int64_t t0,

@@ -18,6 +18,8 @@ constexpr int64_t kTaskWidth = 256;
 // Multiply-adds below which a task is not worth a dispatch: rows are grouped up to this.
 constexpr int64_t kTaskWork = 1 << 17;
 
+inline int64_t floorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
 inline int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
 }  // namespace convnd

@@ -1,0 +1,219 @@
+#include "band_gemm.h"
+
+#include <algorithm>
+#include <vector>
+#include "row_buffer.h"
+#include "thread_pool.h"
+#include "tiling.h"
+
+namespace convnd {
+
+namespace {
+
+// Positions of a band's virtual row at most: a few tiles' worth of rows per fill.
+constexpr int64_t kBandFloats = 256;
+
+// The input rows one band reads along H. Tap jh reads, for band row b, the input row
+// inStep * (th0 + b + q) + p (offset[jh] = inStep * q + p): the taps of one residue p read one
+// run of input rows, shifted by q. A block holds every run, row after row, `pitch` apart.
+struct VerticalLayout {
+  struct Run {
+    int64_t residue, qFirst, qSpan;
+    int64_t start;  // first row of the run in the block
+  };
+  std::vector<Run> runs;
+  std::vector<int64_t> tapRow;  // per tap of the axis: the block row of its band row 0
+  int64_t rows = 0;             // rows of a block
+  int64_t halo = 0;             // rows beyond the band's own, over all runs
+};
+
+VerticalLayout makeVerticalLayout(const AxisMap& ah, int64_t bandRows) {
+  VerticalLayout v;
+  const int64_t s = ah.inStep;
+  struct Tap { int64_t p, q, index; };
+  std::vector<Tap> taps;
+  for (int64_t j = 0; j < ah.taps(); ++j) {
+    const int64_t q = floorDiv(ah.offset[j], s);
+    taps.push_back({ah.offset[j] - q * s, q, j});
+  }
+  std::sort(taps.begin(), taps.end(), [](const Tap& a, const Tap& b) { return a.p != b.p ? a.p < b.p : a.q < b.q; });
+  v.tapRow.assign(taps.size(), 0);
+  for (const Tap& t : taps) {
+    if (v.runs.empty() || v.runs.back().residue != t.p) v.runs.push_back({t.p, t.q, 0, 0});
+    VerticalLayout::Run& run = v.runs.back();
+    run.qSpan = t.q - run.qFirst;
+    v.tapRow[static_cast<size_t>(t.index)] = t.q - run.qFirst;  // made absolute below
+  }
+  for (VerticalLayout::Run& run : v.runs) {
+    run.start = v.rows;
+    v.rows += run.qSpan + bandRows;
+    v.halo += run.qSpan;
+  }
+  for (const Tap& t : taps) {
+    const auto run = std::find_if(v.runs.begin(), v.runs.end(), [&](const VerticalLayout::Run& r) { return r.residue == t.p; });
+    v.tapRow[static_cast<size_t>(t.index)] += run->start;
+  }
+  return v;
+}
+
+// Tiles a band of `rows` rows computes: up to the last row's last valid position.
+int64_t bandTiles(int64_t rows, int64_t pitch, int64_t width, int64_t T) {
+  return ((rows - 1) * pitch + width + T - 1) / T;
+}
+
+// Rows per band, or 0 when row mode is better. Costs count the positions the kernels compute;
+// row mode's short last tile runs at about two thirds of the wide tile's rate, and band mode
+// pays a few percent for its scatter and refilled halo rows.
+int64_t chooseBandRows(const WindowedGemm& p, const GemmPlan& plan, int64_t pitch, int64_t halo, int threads) {
+  const AxisMap& ah = p.axes[1];
+  const int64_t width = p.axes[2].count, T = plan.T, rem = width % T;
+  if (ah.count < 2 || rem == 0 || 2 * pitch > kBandFloats || halo > 2 * plan.tH) return 0;
+  const bool tailKernel = plan.tail != plan.kernel && rem <= plan.tail->tileWidth;
+  const double rowCost = static_cast<double>(ah.count) *
+      static_cast<double>(width - rem + (tailKernel ? plan.tail->tileWidth * 3 / 2 : T));
+  const int64_t planes = p.batch * p.groups * p.axes[0].count;
+  int64_t best = 0;
+  double bestCost = rowCost;
+  for (int64_t B = 2; B <= std::min(ah.count, kBandFloats / pitch); ++B) {
+    const int64_t full = ah.count / B, last = ah.count % B;
+    // Keep two tasks a thread when the plane has the rows for it.
+    if (planes * (full + (last > 0)) < 2 * threads && planes * ah.count >= 4 * threads) continue;
+    const int64_t tiles = full * bandTiles(B, pitch, width, T) + (last ? bandTiles(last, pitch, width, T) : 0);
+    const double cost = 1.03 * static_cast<double>(tiles * T);
+    if (cost <= bestCost) {
+      best = B;
+      bestCost = cost;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+bool runBandedGemm(const KernelTable& kernels, const WindowedGemm& p, const GemmPlan& plan) {
+  const AxisMap &ad = p.axes[0], &ah = p.axes[1], &aw = p.axes[2];
+  const int64_t width = aw.count, T = plan.T;
+  // A phase of the data gradient that no tap reaches is left to row mode's trivial path.
+  if (width + T > kBandFloats || plan.tD == 0 || plan.tH == 0 || plan.tW == 0) return false;
+  // One row's segments, each covering the whole output row.
+  const RowLayout layout = makeRowLayout(aw, width, kernels);
+  int64_t pitch = 0;
+  for (const RowLayout::Segment& seg : layout.segments) pitch = std::max(pitch, seg.length);
+  ThreadPool& pool = ThreadPool::instance();
+  const int64_t bandRows = chooseBandRows(p, plan, pitch, makeVerticalLayout(ah, 1).halo, pool.threads());
+  if (bandRows == 0) return false;
+  const VerticalLayout vertical = makeVerticalLayout(ah, bandRows);
+
+  // A block: per segment, a region of vertical.rows rows `pitch` apart, plus room for the
+  // reads of the last tile past the band's end (less than a tile and a row).
+  const int64_t segments = static_cast<int64_t>(layout.segments.size());
+  const int64_t regionFloats = vertical.rows * pitch + T + pitch;
+  const int64_t blockFloats = segments * regionFloats;
+  std::vector<int32_t> tapOffsets(static_cast<size_t>(plan.tW));
+  for (int64_t j = 0; j < plan.tW; ++j) {
+    const int32_t off = layout.tapOffset[static_cast<size_t>(j)];
+    for (int64_t s = 0; s < segments; ++s) {
+      const RowLayout::Segment& seg = layout.segments[static_cast<size_t>(s)];
+      if (off >= seg.start && off < seg.start + seg.length)
+        tapOffsets[static_cast<size_t>(j)] = static_cast<int32_t>(s * regionFloats + off - seg.start);
+    }
+  }
+  // The floats of a segment one tile reads beyond its T positions, summed over segments.
+  const int64_t tileRowFloats = layout.rowLength - segments * width + segments * T;
+  const int64_t chunk = std::min(std::max<int64_t>(1, p.inPerGroup), channelChunk(plan.rowsPerChannel, tileRowFloats));
+  const int64_t accPitch = bandTiles(bandRows, pitch, width, T) * T;
+
+  const int64_t bandsPerPlane = (ah.count + bandRows - 1) / bandRows;
+  const int64_t items = p.batch * p.groups * ad.count * bandsPerPlane;
+  const int64_t itemWork = plan.kPadded * p.inPerGroup * plan.rowsPerChannel * plan.tW * accPitch;
+  const int64_t perTask = itemsPerTask(itemWork, items, pool.threads());
+  const int64_t tasks = (items + perTask - 1) / perTask;
+  const int64_t inVolume = ad.inSize * ah.inSize * aw.inSize;
+
+  struct Workspace {
+    std::vector<float> blocks, acc;
+    std::vector<const float*> rows;
+  };
+  std::vector<Workspace> spaces(static_cast<size_t>(pool.threads()));
+
+  auto runBand = [&](Workspace& ws, int64_t item) {
+    int64_t rest = item;
+    const int64_t band = rest % bandsPerPlane; rest /= bandsPerPlane;
+    const int64_t td = rest % ad.count; rest /= ad.count;
+    const int64_t g = rest % p.groups;
+    const int64_t n = rest / p.groups;
+    const int64_t th0 = band * bandRows;
+    const int64_t rows = std::min(bandRows, ah.count - th0);
+    const int64_t positions = (rows - 1) * pitch + width;
+    const int64_t tiles = (positions + T - 1) / T;
+    const float* inGroup = p.input + (n * p.groups + g) * p.inPerGroup * inVolume;
+
+    GemmTileArgs args;
+    args.tapOffsets = tapOffsets.data();
+    args.taps = static_cast<int32_t>(plan.tW);
+    args.outStride = accPitch;
+    args.bias = nullptr;  // the scatter adds it
+    bool first = true;
+    for (int64_t c0 = 0; c0 < p.inPerGroup || first; c0 += chunk) {
+      const int64_t cEnd = std::min(p.inPerGroup, c0 + chunk);
+      ws.rows.clear();
+      for (int64_t c = c0; c < cEnd; ++c)
+        for (int64_t jd = 0; jd < plan.tD; ++jd) {
+          float* block = ws.blocks.data() + ((c - c0) * plan.tD + jd) * blockFloats;
+          const int64_t id = ad.inStep * td + ad.offset[static_cast<size_t>(jd)];
+          for (const VerticalLayout::Run& run : vertical.runs)
+            for (int64_t i = 0; i < run.qSpan + rows; ++i) {
+              const int64_t ih = ah.inStep * (th0 + run.qFirst + i) + run.residue;
+              const bool inside = id >= 0 && id < ad.inSize && ih >= 0 && ih < ah.inSize;
+              const float* src = inside ? inGroup + c * inVolume + (id * ah.inSize + ih) * aw.inSize : nullptr;
+              for (int64_t s = 0; s < segments; ++s)
+                fillSegment(layout, layout.segments[static_cast<size_t>(s)], aw, src, 0, 0.0f,
+                            block + s * regionFloats + (run.start + i) * pitch);
+            }
+          for (int64_t jh = 0; jh < plan.tH; ++jh) ws.rows.push_back(block + vertical.tapRow[static_cast<size_t>(jh)] * pitch);
+        }
+      args.rows = ws.rows.data();
+      args.rowCount = (cEnd - c0) * plan.rowsPerChannel;
+      args.accumulate = !first;
+      // Each block of packed weights stays in L1 while every tile of the band uses it.
+      for (int64_t kb = 0; kb < plan.kPadded; kb += plan.mr) {
+        args.weights = plan.weights(g, kb, c0);
+        for (int64_t tile = 0; tile < tiles; ++tile) {
+          args.rowOffset = tile * T;
+          args.out = ws.acc.data() + kb * accPitch + tile * T;
+          (positions - tile * T <= plan.tail->tileWidth ? plan.tail->fn : plan.kernel->fn)(args);
+        }
+      }
+      first = false;
+    }
+
+    // Scatter each row's valid positions to the output, adding the bias.
+    for (int64_t k = 0; k < p.outPerGroup; ++k) {
+      const float b = p.bias ? p.bias[g * p.outPerGroup + k] : 0.0f;
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* __restrict src = ws.acc.data() + k * accPitch + r * pitch;
+        float* __restrict dst = outputRow(p, n, g, td, th0 + r, k);
+        if (aw.outStep == 1) {
+          for (int64_t u = 0; u < width; ++u) dst[u] = src[u] + b;  // vectorised: no aliasing
+        } else {
+          for (int64_t u = 0; u < width; ++u) dst[u * aw.outStep] = src[u] + b;
+        }
+      }
+    }
+  };
+
+  pool.parallelFor(tasks, [&](int64_t task, int worker) {
+    Workspace& ws = spaces[static_cast<size_t>(worker)];
+    if (ws.acc.empty()) {
+      // Zeroed once: floats between rows that no fill writes are read (and thrown away) by
+      // the positions between rows, which must never see uninitialised memory.
+      ws.blocks.assign(static_cast<size_t>(chunk * plan.tD * blockFloats), 0.0f);
+      ws.acc.assign(static_cast<size_t>(plan.kPadded * accPitch), 0.0f);
+    }
+    const int64_t end = std::min(items, (task + 1) * perTask);
+    for (int64_t item = task * perTask; item < end; ++item) runBand(ws, item);
+  }, itemWork * items);
+  return true;
+}
+
+}  // namespace convnd

@@ -1,0 +1,80 @@
+#include "gemm_plan.h"
+
+#include <algorithm>
+#include "thread_pool.h"
+#include "tiling.h"
+
+namespace convnd {
+
+namespace {
+
+// Fills plan.packed: zero for channels past outPerGroup. Blocks are packed in parallel: for a
+// large layer this gather is a few percent of the call, too much to leave on one thread.
+void packWeights(const WindowedGemm& p, GemmPlan& plan) {
+  const int mr = plan.mr;
+  plan.packed.assign(static_cast<size_t>(p.groups * (plan.kPadded / mr) * plan.blockFloats), 0.0f);
+  const WeightStrides& s = p.weightStrides;
+  // Offsets of each tap in the source layout, computed once.
+  std::vector<int64_t> tapOffset;
+  for (int64_t jd = 0; jd < plan.tD; ++jd)
+    for (int64_t jh = 0; jh < plan.tH; ++jh)
+      for (int64_t jw = 0; jw < plan.tW; ++jw)
+        tapOffset.push_back(p.axes[0].weightIndex[jd] * s.axis[0] + p.axes[1].weightIndex[jh] * s.axis[1] +
+                            p.axes[2].weightIndex[jw] * s.axis[2]);
+  const int64_t blocksPerGroup = plan.kPadded / mr;
+  ThreadPool::instance().parallelFor(p.groups * blocksPerGroup, [&](int64_t block, int) {
+    const int64_t g = block / blocksPerGroup, kb = block % blocksPerGroup * mr;
+    const int64_t rows = std::min<int64_t>(mr, p.outPerGroup - kb);
+    float* dst = plan.packed.data() + block * plan.blockFloats;
+    for (int64_t c = 0; c < p.inPerGroup; ++c) {
+      const float* base = p.weights + g * s.group + c * s.inChannel + kb * s.outChannel;
+      for (int64_t tap : tapOffset) {
+        for (int64_t m = 0; m < rows; ++m) dst[m] = base[tap + m * s.outChannel];
+        dst += mr;
+      }
+    }
+  }, static_cast<int64_t>(plan.packed.size()) * 4);
+}
+
+}  // namespace
+
+GemmPlan makeGemmPlan(const KernelTable& kernels, const WindowedGemm& p) {
+  GemmPlan plan;
+  // Few output channels per group (depthwise) would waste most of a wide tile's rows.
+  plan.kernel = p.outPerGroup * 2 < kernels.gemmWide.mr ? &kernels.gemmNarrow : &kernels.gemmWide;
+  plan.tail = plan.kernel == &kernels.gemmWide ? &kernels.gemmTail : plan.kernel;
+  plan.mr = plan.kernel->mr;
+  plan.T = plan.kernel->tileWidth;
+  plan.kPadded = roundUp(p.outPerGroup, plan.mr);
+  plan.tD = p.axes[0].taps();
+  plan.tH = p.axes[1].taps();
+  plan.tW = p.axes[2].taps();
+  plan.rowsPerChannel = plan.tD * plan.tH;
+  plan.blockFloats = p.inPerGroup * plan.rowsPerChannel * plan.tW * plan.mr;
+  packWeights(p, plan);
+  if (p.bias) {
+    plan.biasPadded.assign(static_cast<size_t>(p.groups * plan.kPadded), 0.0f);
+    for (int64_t g = 0; g < p.groups; ++g)
+      std::copy(p.bias + g * p.outPerGroup, p.bias + (g + 1) * p.outPerGroup, plan.biasPadded.begin() + g * plan.kPadded);
+  }
+  return plan;
+}
+
+float* outputRow(const WindowedGemm& p, int64_t n, int64_t g, int64_t td, int64_t th, int64_t k) {
+  const AxisMap &ad = p.axes[0], &ah = p.axes[1], &aw = p.axes[2];
+  const int64_t od = ad.outStart + ad.outStep * td, oh = ah.outStart + ah.outStep * th;
+  const int64_t outVolume = p.outExtent[0] * p.outExtent[1] * p.outExtent[2];
+  return p.output + (n * p.groups * p.outPerGroup + g * p.outPerGroup + k) * outVolume +
+         (od * p.outExtent[1] + oh) * p.outExtent[2] + aw.outStart;
+}
+
+int64_t channelChunk(int64_t rowsPerChannel, int64_t tileRowFloats) {
+  return std::max<int64_t>(1, kTileRowsFloats / std::max<int64_t>(1, rowsPerChannel * tileRowFloats));
+}
+
+int64_t itemsPerTask(int64_t itemWork, int64_t items, int threads) {
+  itemWork = std::max<int64_t>(1, itemWork);
+  return std::max<int64_t>({int64_t(1), (kTaskWork + itemWork - 1) / itemWork, items / (4 * int64_t(threads))});
+}
+
+}  // namespace convnd

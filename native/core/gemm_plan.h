@@ -1,0 +1,43 @@
+// What both modes of the windowed GEMM (row mode in windowed_gemm.cc, band mode in
+// band_gemm.cc) share: the kernels chosen for the problem, the weights packed in the order
+// the kernels read them, the bias padded to whole register tiles, and where outputs go.
+#pragma once
+#include <cstdint>
+#include <vector>
+#include "kernel_table.h"
+#include "windowed_gemm.h"
+
+namespace convnd {
+
+struct GemmPlan {
+  const GemmKernel* kernel;  // wide, or narrow when groups have few output channels
+  const GemmKernel* tail;    // the same channels over one register of positions
+  int mr;
+  int64_t T;                 // kernel->tileWidth
+  int64_t kPadded;           // output channels per group rounded up to whole tiles
+  int64_t tD, tH, tW;        // taps per axis
+  int64_t rowsPerChannel;    // tD * tH: rows a window reads per input channel
+  int64_t blockFloats;       // packed floats of one block of mr output channels
+  std::vector<float> packed; // [group][k block][c][jd][jh][jw][mr]
+  std::vector<float> biasPadded;  // [group][kPadded], or empty without bias
+
+  // Packed weights of output block kb (a multiple of mr) of group g, from input channel c0.
+  const float* weights(int64_t g, int64_t kb, int64_t c0) const {
+    return packed.data() + (g * kPadded + kb) / mr * blockFloats + c0 * rowsPerChannel * tW * mr;
+  }
+};
+
+GemmPlan makeGemmPlan(const KernelTable& kernels, const WindowedGemm& p);
+
+// Output channel k of group g, batch item n, output row (td, th): the address of position 0.
+float* outputRow(const WindowedGemm& p, int64_t n, int64_t g, int64_t td, int64_t th, int64_t k);
+
+// Input channels per chunk, so that the rows one register tile reads (tileRowFloats each,
+// rowsPerChannel per channel) stay in L1 while every output-channel block passes over them.
+int64_t channelChunk(int64_t rowsPerChannel, int64_t tileRowFloats);
+
+// Consecutive work items per parallel task: enough work to be worth a dispatch, and about
+// four tasks a thread so that uneven items still balance.
+int64_t itemsPerTask(int64_t itemWork, int64_t items, int threads);
+
+}  // namespace convnd
