@@ -62,15 +62,17 @@ int64_t bandTiles(int64_t rows, int64_t pitch, int64_t width, int64_t T) {
 }
 
 // Rows per band, or 0 when row mode is better. Costs count the positions the kernels compute;
-// row mode's short last tile runs at about two thirds of the wide tile's rate, and band mode
-// pays a few percent for its scatter and refilled halo rows.
+// row mode's short last tile runs slower, and band mode pays a few percent for its scatter
+// and refilled halo rows.
 int64_t chooseBandRows(const WindowedGemm& p, const GemmPlan& plan, int64_t pitch, int64_t halo, int threads) {
   const AxisMap& ah = p.axes[1];
   const int64_t width = p.axes[2].count, T = plan.T, rem = width % T;
   if (ah.count < 2 || rem == 0 || 2 * pitch > kBandFloats || halo > 2 * plan.tH) return 0;
+  // The one-register tail tile has mr accumulators: too few chains to hide FMA latency
+  // (8 would), so it runs at about two thirds (mr = 6) or half (mr = 4) of the wide rate.
   const bool tailKernel = plan.tail != plan.kernel && rem <= plan.tail->tileWidth;
-  const double rowCost = static_cast<double>(ah.count) *
-      static_cast<double>(width - rem + (tailKernel ? plan.tail->tileWidth * 3 / 2 : T));
+  const double tailCost = plan.tail->tileWidth * (plan.tail->mr >= 6 ? 1.5 : 2.0);
+  const double rowCost = static_cast<double>(ah.count) * (static_cast<double>(width - rem) + (tailKernel ? tailCost : T));
   const int64_t planes = p.batch * p.groups * p.axes[0].count;
   int64_t best = 0;
   double bestCost = rowCost;

@@ -8,6 +8,10 @@ namespace convnd {
 
 namespace {
 
+// The four-row tile's rate relative to the wide tile's, measured on AVX2 (two x loads and
+// four broadcasts per 8 FMAs instead of per 12).
+constexpr double kQuadEfficiency = 0.93;
+
 // Fills plan.packed: zero for channels past outPerGroup. Blocks are packed in parallel: for a
 // large layer this gather is a few percent of the call, too much to leave on one thread.
 void packWeights(const WindowedGemm& p, GemmPlan& plan) {
@@ -40,9 +44,18 @@ void packWeights(const WindowedGemm& p, GemmPlan& plan) {
 
 GemmPlan makeGemmPlan(const KernelTable& kernels, const WindowedGemm& p) {
   GemmPlan plan;
-  // Few output channels per group (depthwise) would waste most of a wide tile's rows.
-  plan.kernel = p.outPerGroup * 2 < kernels.gemmWide.mr ? &kernels.gemmNarrow : &kernels.gemmWide;
-  plan.tail = plan.kernel == &kernels.gemmWide ? &kernels.gemmTail : plan.kernel;
+  plan.kernel = &kernels.gemmWide;
+  plan.tail = &kernels.gemmTail;
+  if (p.outPerGroup <= 2) {
+    // One or two output channels per group (depthwise) would waste most of a wider tile.
+    plan.kernel = plan.tail = &kernels.gemmNarrow;
+  } else if (static_cast<double>(roundUp(p.outPerGroup, kernels.gemmQuad.mr)) / kQuadEfficiency <
+             static_cast<double>(roundUp(p.outPerGroup, kernels.gemmWide.mr))) {
+    // Fewer padded channels outweigh the four-row tile's lower rate (3 -> 4 instead of 6,
+    // 8 -> 8 instead of 12, 32 -> 32 instead of 36; 64 stays on 66).
+    plan.kernel = &kernels.gemmQuad;
+    plan.tail = &kernels.gemmQuadTail;
+  }
   plan.mr = plan.kernel->mr;
   plan.T = plan.kernel->tileWidth;
   plan.kPadded = roundUp(p.outPerGroup, plan.mr);

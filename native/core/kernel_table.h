@@ -92,6 +92,9 @@ struct KernelTable {
   GemmKernel gemmTail;   // gemmWide's channels over a single register of positions: the
                          // short last tile of a row (56 = 3 x 16 + 8 wastes nothing)
   GemmKernel gemmNarrow; // one output channel per tile: depthwise and tiny groups
+  // Four channels over gemmWide's positions, and its one-register tail: for output channel
+  // counts that are multiples of 4 but not of gemmWide's MR (8 = 6 + 2 pads a third).
+  GemmKernel gemmQuad, gemmQuadTail;
   WeightGradKernel weightGrad;
   int weightDotColumns;
   int lanes;  // floats a register (the lane count of weightDot's accumulators)

@@ -247,6 +247,8 @@ KernelTable makeKernelTable(const char* isa, void (*copyStride2)(float*, const f
   t.gemmWide = {WideMR, WideNV * V::lanes, &gemmTile<V, WideMR, WideNV>};
   t.gemmTail = {WideMR, V::lanes, &gemmTile<V, WideMR, 1>};
   t.gemmNarrow = {1, NarrowNV * V::lanes, &gemmTile<V, 1, NarrowNV>};
+  t.gemmQuad = {4, WideNV * V::lanes, &gemmTile<V, 4, WideNV>};
+  t.gemmQuadTail = {4, V::lanes, &gemmTile<V, 4, 1>};
   t.weightGrad = {GradNC, GradNK * V::lanes, &weightGradTile<V, GradNC, GradNK>};
   t.weightDotColumns = 8;
   t.lanes = V::lanes;
