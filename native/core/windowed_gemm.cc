@@ -47,9 +47,8 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
 
   // A register tile whose positions are contiguous and all valid, and whose channels all
   // exist, is written straight into the output (bias included): no copy through `acc`.
-  auto direct = [&](int64_t u0, int64_t kb) {
-    return aw.outStep == 1 && u0 + T <= aw.count && kb + mr <= p.outPerGroup;
-  };
+  // Those are the blocks below directBlocksEnd of the tiles that end inside the row.
+  const int64_t directBlocksEnd = aw.outStep == 1 ? p.outPerGroup / mr * mr : 0;
 
   // One output row (or one chunk of a long row) of one group and batch item.
   auto runRow = [&](Workspace& ws, int64_t rowIndex) {
@@ -65,6 +64,9 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
     const int64_t tiles = std::min(tilesPerTask, (aw.count - t0 + T - 1) / T);
 
     const float* inGroup = p.input + (n * p.groups + g) * p.inPerGroup * inVolume;
+    float* outBase = outputRow(p, n, g, td, th, 0);  // channel k at outBase + k * outVolume
+    // Tiles [0, fullTiles) end inside the row.
+    const int64_t fullTiles = std::min(tiles, (aw.count - t0) / T);
     GemmTileArgs args;
     args.tapOffsets = layout.tapOffset.data();
     args.taps = static_cast<int32_t>(tW);
@@ -80,10 +82,11 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
         args.rowOffset = tile * T;
         const bool shortTail = aw.count - (t0 + tile * T) <= tail.tileWidth;
         const GemmTileFn fn = shortTail ? tail.fn : kernel.fn;
+        const int64_t directEnd = tile < fullTiles ? directBlocksEnd : 0;
         for (int64_t kb = 0; kb < kPadded; kb += mr) {
           args.weights = plan.weights(g, kb, c0);
-          if (direct(t0 + tile * T, kb)) {
-            args.out = outputRow(p, n, g, td, th, kb) + t0 + tile * T;
+          if (kb < directEnd) {
+            args.out = outBase + kb * outVolume + t0 + tile * T;
             args.outStride = outVolume;
             args.bias = plan.biasPadded.empty() ? nullptr : plan.biasPadded.data() + g * kPadded + kb;
           } else {
@@ -98,15 +101,13 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
     }
 
     // Scatter the other tiles to their (possibly strided) output positions, adding the bias.
-    for (int64_t k = 0; k < p.outPerGroup; ++k) {
-      const float b = p.bias ? p.bias[g * p.outPerGroup + k] : 0.0f;
-      float* dstRow = outputRow(p, n, g, td, th, k);
-      for (int64_t tile = 0; tile < tiles; ++tile) {
-        const int64_t u0 = t0 + tile * T;
-        if (direct(u0, k / mr * mr)) continue;
-        const int64_t valid = std::min(T, aw.count - u0);
+    for (int64_t tile = 0; tile < tiles; ++tile) {
+      const int64_t u0 = t0 + tile * T;
+      const int64_t valid = std::min(T, aw.count - u0);
+      for (int64_t k = tile < fullTiles ? directBlocksEnd : 0; k < p.outPerGroup; ++k) {
+        const float b = p.bias ? p.bias[g * p.outPerGroup + k] : 0.0f;
         const float* __restrict src = ws.acc.data() + (tile * kPadded + k) * T;
-        float* __restrict dst = dstRow + aw.outStep * u0;
+        float* __restrict dst = outBase + k * outVolume + aw.outStep * u0;
         if (aw.outStep == 1) {
           for (int64_t u = 0; u < valid; ++u) dst[u] = src[u] + b;  // vectorised: no aliasing
         } else {
