@@ -10,8 +10,16 @@ namespace convnd {
 
 namespace {
 
-// Positions of a band's virtual row at most: a few tiles' worth of rows per fill.
-constexpr int64_t kBandFloats = 256;
+// A band's virtual row holds at least this many positions when it can, and is capped so that
+// its accumulators and one channel chunk's filled rows (kBandFootprintFloats) stay in L2.
+constexpr int64_t kMinBandFloats = 256;
+constexpr int64_t kMaxBandFloats = 4096;
+constexpr int64_t kBandFootprintFloats = 64 * 1024;
+
+// Fixed costs, in multiply-adds of kernel time: per output row (row mode) or band, and per
+// row pointer set up (one per input channel and tap row), estimated from profiles of the tiny
+// 3 -> 8 call, where row mode spent about as long on them as on its arithmetic.
+constexpr double kRowOverhead = 3200, kRowPointerOverhead = 320;
 
 // The input rows one band reads along H. Tap jh reads, for band row b, the input row
 // inStep * (th0 + b + q) + p (offset[jh] = inStep * q + p): the taps of one residue p read one
@@ -61,27 +69,32 @@ int64_t bandTiles(int64_t rows, int64_t pitch, int64_t width, int64_t T) {
   return ((rows - 1) * pitch + width + T - 1) / T;
 }
 
-// Rows per band, or 0 when row mode is better. Costs count the positions the kernels compute;
-// row mode's short last tile runs slower, and band mode pays a few percent for its scatter
-// and refilled halo rows.
-int64_t chooseBandRows(const WindowedGemm& p, const GemmPlan& plan, int64_t pitch, int64_t halo, int threads) {
+// Rows per band, or 0 when row mode is better. Costs count the multiply-adds the kernels
+// perform (row mode's short last tile runs slower, band mode computes the positions between
+// rows and pays a few percent for its scatter and refilled halo rows) plus the fixed costs
+// per row or band, which decide for small layers and depthwise ones.
+int64_t chooseBandRows(const WindowedGemm& p, const GemmPlan& plan, int64_t pitch, int64_t maxPositions,
+                       int64_t halo, int threads) {
   const AxisMap& ah = p.axes[1];
   const int64_t width = p.axes[2].count, T = plan.T, rem = width % T;
-  if (ah.count < 2 || rem == 0 || 2 * pitch > kBandFloats || halo > 2 * plan.tH) return 0;
+  if (ah.count < 2 || 2 * pitch > maxPositions || halo > 2 * plan.tH) return 0;
+  const double perPosition = static_cast<double>(plan.kPadded * p.inPerGroup * plan.rowsPerChannel * plan.tW);
+  const double perRow = kRowOverhead + kRowPointerOverhead * static_cast<double>(p.inPerGroup * plan.rowsPerChannel);
   // The one-register tail tile has mr accumulators: too few chains to hide FMA latency
   // (8 would), so it runs at about two thirds (mr = 6) or half (mr = 4) of the wide rate.
-  const bool tailKernel = plan.tail != plan.kernel && rem <= plan.tail->tileWidth;
+  const bool tailKernel = rem != 0 && plan.tail != plan.kernel && rem <= plan.tail->tileWidth;
   const double tailCost = plan.tail->tileWidth * (plan.tail->mr >= 6 ? 1.5 : 2.0);
-  const double rowCost = static_cast<double>(ah.count) * (static_cast<double>(width - rem) + (tailKernel ? tailCost : T));
+  const double rowPositions = static_cast<double>(width - rem) + (rem == 0 ? 0.0 : tailKernel ? tailCost : T);
+  const double rowCost = static_cast<double>(ah.count) * (rowPositions * perPosition + perRow);
   const int64_t planes = p.batch * p.groups * p.axes[0].count;
   int64_t best = 0;
   double bestCost = rowCost;
-  for (int64_t B = 2; B <= std::min(ah.count, kBandFloats / pitch); ++B) {
+  for (int64_t B = 2; B <= std::min(ah.count, maxPositions / pitch); ++B) {
     const int64_t full = ah.count / B, last = ah.count % B;
     // Keep two tasks a thread when the plane has the rows for it.
     if (planes * (full + (last > 0)) < 2 * threads && planes * ah.count >= 4 * threads) continue;
     const int64_t tiles = full * bandTiles(B, pitch, width, T) + (last ? bandTiles(last, pitch, width, T) : 0);
-    const double cost = 1.03 * static_cast<double>(tiles * T);
+    const double cost = 1.03 * static_cast<double>(tiles * T) * perPosition + static_cast<double>(full + (last > 0)) * perRow;
     if (cost <= bestCost) {
       best = B;
       bestCost = cost;
@@ -96,13 +109,15 @@ bool runBandedGemm(const KernelTable& kernels, const WindowedGemm& p, const Gemm
   const AxisMap &ad = p.axes[0], &ah = p.axes[1], &aw = p.axes[2];
   const int64_t width = aw.count, T = plan.T;
   // A phase of the data gradient that no tap reaches is left to row mode's trivial path.
-  if (width + T > kBandFloats || plan.tD == 0 || plan.tH == 0 || plan.tW == 0) return false;
+  const int64_t maxPositions = std::clamp(kBandFootprintFloats / (plan.kPadded + p.inPerGroup * plan.rowsPerChannel),
+                                         kMinBandFloats, kMaxBandFloats);
+  if (width + T > maxPositions || plan.tD == 0 || plan.tH == 0 || plan.tW == 0) return false;
   // One row's segments, each covering the whole output row.
   const RowLayout layout = makeRowLayout(aw, width, kernels);
   int64_t pitch = 0;
   for (const RowLayout::Segment& seg : layout.segments) pitch = std::max(pitch, seg.length);
   ThreadPool& pool = ThreadPool::instance();
-  const int64_t bandRows = chooseBandRows(p, plan, pitch, makeVerticalLayout(ah, 1).halo, pool.threads());
+  const int64_t bandRows = chooseBandRows(p, plan, pitch, maxPositions, makeVerticalLayout(ah, 1).halo, pool.threads());
   if (bandRows == 0) return false;
   const VerticalLayout vertical = makeVerticalLayout(ah, bandRows);
 
