@@ -86,6 +86,10 @@ struct PoolRowsArgs {
 };
 using PoolRowsFn = void (*)(const PoolRowsArgs&);
 
+// out[i] = max / min / sum over r of rows[r][i] for i in [0, n), any n; no rows gives the
+// fill value (-inf, +inf, 0). A NaN in any row makes a max or min NaN.
+using PoolColumnsFn = void (*)(const float* const* rows, int64_t rowCount, int64_t n, float* out);
+
 struct KernelTable {
   const char* isa;       // "avx512" | "avx2" | "neon" | "scalar"
   GemmKernel gemmWide;   // many output channels per group
@@ -102,6 +106,7 @@ struct KernelTable {
   int poolTileWidth;
   PoolTileFn maxPool, minPool, sumPool;
   PoolRowsFn poolRows[3][2];  // [max, min, sum][stride 1, stride 2]
+  PoolColumnsFn poolColumns[3];  // [max, min, sum]
   // dst[v] = src[2 v] for v < n (stride-2 rows into the row buffer); reads src[0, 2n - 1).
   void (*copyStride2)(float* dst, const float* src, int64_t n);
   // Peak-rate probe: fmaPeakLoop(n) performs n * fmaFlopsPerIteration flops of pure FMA.

@@ -103,33 +103,36 @@ void forEachPoolTile(const KernelTable& k, const PoolDesc& d, const PoolAxes& pa
 
 namespace {
 
-// Forward pooling with stride 1 or 2 along the innermost axis, read straight from the input
-// rows: the positions whose windows lie inside the row go through the vector kernel, the few
-// at the edges through a plain loop with the same rules (padding never wins a max or min, a NaN
-// does, averages divide by divisors()). No row buffer, no copy.
+// Forward pooling with stride 1 or 2 along the innermost axis, separably: per output row, the
+// window's input rows are first reduced into one row (poolColumns, contiguous and vectorised),
+// written between fill values that stand for the padding (-inf for max, +inf for min, 0 for
+// sums, so padding never wins and adds nothing; a NaN still wins); then that one row is
+// reduced along its taps (poolRows). No edge cases remain, and a 3x3 window costs 3 + 3
+// reductions a position instead of 9. Averages divide by divisors() afterwards.
 void poolForwardDirect(const KernelTable& k, const PoolDesc& d, const float* x, float* y,
                        const std::vector<double>* div) {
   const int kind = static_cast<int>(d.kind);
   const int64_t s = d.stride[2], W = d.in[2], outW = d.out[2];
-  const PoolRowsFn fn = k.poolRows[kind][s - 1];
+  const PoolRowsFn reduceTaps = k.poolRows[kind][s - 1];
+  const PoolColumnsFn reduceRows = k.poolColumns[kind];
   std::vector<int64_t> tapOffset;
-  for (int64_t j = 0; j < d.kernel[2]; ++j) tapOffset.push_back(j * d.dilation[2] - d.padBefore[2]);
-  const int64_t offMin = tapOffset.front(), offMax = tapOffset.back();
-  // Positions [lo, hi) read only inside the row; stride 2 also reads one float past the last tap.
-  const int64_t lo = std::min(outW, (-offMin + s - 1) / s);
-  const int64_t last = W - 1 - offMax - (s - 1);
-  const int64_t hi = std::max(lo, std::min(outW, last < 0 ? int64_t(0) : last / s + 1));
-  const int64_t lanes = k.lanes;
-  // The vector kernel covers [lo, hi) when it holds a register's worth: whole registers from
-  // lo, then one more ending at hi (recomputing a few positions is harmless).
-  const bool vectorised = hi - lo >= lanes;
+  for (int64_t j = 0; j < d.kernel[2]; ++j) tapOffset.push_back(j * d.dilation[2]);
+  // The taps kernel computes whole registers: outPadded positions, reading up to `reach`
+  // (stride 2 loads one float past its last tap).
+  const int64_t outPadded = roundUp(outW, k.lanes);
+  const int64_t reach = (outPadded - 1) * s + tapOffset.back() + s;
+  const int64_t rowLength = std::max(reach, d.padBefore[2] + W);
   std::vector<float> inverseW;
   if (kind == 2)
     for (double count : div[2]) inverseW.push_back(static_cast<float>(1.0 / count));
   const float fill = kind == 0 ? -INFINITY : kind == 1 ? INFINITY : 0.0f;
   ThreadPool::instance().parallelFor(d.planes, [&](int64_t plane, int) {
     const float* xPlane = x + plane * d.inVolume();
-    std::vector<const float*> rows, shifted;
+    // Fill everywhere once: only [padBefore, padBefore + W) is rewritten, row after row.
+    std::vector<float> padded(static_cast<size_t>(rowLength), fill), reduced(static_cast<size_t>(outPadded));
+    std::vector<const float*> rows;
+    const float* paddedRow = padded.data();
+    const PoolRowsArgs taps{&paddedRow, 1, tapOffset.data(), static_cast<int32_t>(tapOffset.size()), outPadded, reduced.data()};
     for (int64_t od = 0; od < d.out[0]; ++od)
       for (int64_t oh = 0; oh < d.out[1]; ++oh) {
         rows.clear();
@@ -139,36 +142,15 @@ void poolForwardDirect(const KernelTable& k, const PoolDesc& d, const float* x, 
             const int64_t ih = oh * d.stride[1] + kh * d.dilation[1] - d.padBefore[1];
             if (id >= 0 && id < d.in[0] && ih >= 0 && ih < d.in[1]) rows.push_back(xPlane + (id * d.in[1] + ih) * W);
           }
+        reduceRows(rows.data(), static_cast<int64_t>(rows.size()), W, padded.data() + d.padBefore[2]);
+        reduceTaps(taps);
         float* yRow = y + plane * d.outVolume() + (od * d.out[1] + oh) * outW;
-        if (vectorised) {
-          const int64_t whole = (hi - lo) / lanes * lanes;
-          for (const int64_t start : {lo, hi - lanes}) {
-            shifted.clear();
-            for (const float* row : rows) shifted.push_back(row + start * s);
-            PoolRowsArgs args{shifted.data(), static_cast<int64_t>(rows.size()), tapOffset.data(),
-                              static_cast<int32_t>(tapOffset.size()), start == lo ? whole : lanes, yRow + start};
-            fn(args);
-            if (whole == hi - lo) break;
-          }
-        }
-        for (int64_t ow = 0; ow < outW; ++ow) {
-          if (ow == lo && vectorised) ow = hi;
-          if (ow >= outW) break;
-          float acc = fill;
-          for (const float* row : rows)
-            for (int64_t off : tapOffset) {
-              const int64_t iw = ow * s + off;
-              if (iw < 0 || iw >= W) continue;
-              const float v = row[iw];
-              if (kind == 2) acc += v;
-              else if (acc == acc && (v != v || (kind == 0 ? v > acc : v < acc))) acc = v;
-            }
-          yRow[ow] = acc;
-        }
         if (kind == 2) {
           // Multiplying by reciprocals (within 2e-7 of dividing) keeps this loop vectorisable.
           const float rowScale = static_cast<float>(1.0 / (div[0][static_cast<size_t>(od)] * div[1][static_cast<size_t>(oh)]));
-          for (int64_t ow = 0; ow < outW; ++ow) yRow[ow] *= rowScale * inverseW[static_cast<size_t>(ow)];
+          for (int64_t ow = 0; ow < outW; ++ow) yRow[ow] = reduced[static_cast<size_t>(ow)] * (rowScale * inverseW[static_cast<size_t>(ow)]);
+        } else {
+          std::copy(reduced.begin(), reduced.begin() + outW, yRow);
         }
       }
   }, d.yLength() * d.kernel[0] * d.kernel[1] * d.kernel[2]);

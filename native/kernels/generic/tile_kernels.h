@@ -238,6 +238,35 @@ void poolRowsTile(const PoolRowsArgs& a) {
   poolRowsBlock<V, Kind, S, 1>(a, poolRowsBlock<V, Kind, S, 2>(a, poolRowsBlock<V, Kind, S, 4>(a, 0)));
 }
 
+// out[i] = the reduction over r of rows[r][i], i in [0, n) (Kind: 0 max, 1 min, 2 sum; no rows
+// gives the fill value): the vertical half of a separable pooling window. The same rules as
+// V::extreme in the scalar remainder: a NaN wins and is kept.
+template <class V, int Kind>
+void poolColumns(const float* const* rows, int64_t rowCount, int64_t n, float* out) {
+  constexpr int L = V::lanes;
+  const float fill = Kind == 0 ? -INFINITY : Kind == 1 ? INFINITY : 0.0f;
+  int64_t i = 0;
+  for (; i + 2 * L <= n; i += 2 * L) {
+    typename V::reg a0 = V::set1(fill), a1 = a0;
+    for (int64_t r = 0; r < rowCount; ++r) {
+      const typename V::reg x0 = V::load(rows[r] + i), x1 = V::load(rows[r] + i + L);
+      a0 = Kind == 2 ? V::add(a0, x0) : V::template extreme<Kind == 0>(a0, x0);
+      a1 = Kind == 2 ? V::add(a1, x1) : V::template extreme<Kind == 0>(a1, x1);
+    }
+    V::store(out + i, a0);
+    V::store(out + i + L, a1);
+  }
+  for (; i < n; ++i) {
+    float acc = fill;
+    for (int64_t r = 0; r < rowCount; ++r) {
+      const float v = rows[r][i];
+      if (Kind == 2) acc += v;
+      else if (acc == acc && (v != v || (Kind == 0 ? v > acc : v < acc))) acc = v;
+    }
+    out[i] = acc;
+  }
+}
+
 // Builds an ISA's table from its vector type and register-blocking choices.
 template <class V, int WideMR, int WideNV, int NarrowNV, int GradNC, int GradNK, int PoolNV>
 KernelTable makeKernelTable(const char* isa, void (*copyStride2)(float*, const float*, int64_t)) {
@@ -263,6 +292,9 @@ KernelTable makeKernelTable(const char* isa, void (*copyStride2)(float*, const f
   t.poolRows[1][1] = &poolRowsTile<V, 1, 2>;
   t.poolRows[2][0] = &poolRowsTile<V, 2, 1>;
   t.poolRows[2][1] = &poolRowsTile<V, 2, 2>;
+  t.poolColumns[0] = &poolColumns<V, 0>;
+  t.poolColumns[1] = &poolColumns<V, 1>;
+  t.poolColumns[2] = &poolColumns<V, 2>;
   t.fmaFlopsPerIteration = 2 * kFmaChains * V::lanes;
   t.fmaPeakLoop = &fmaPeakLoop<V>;
   return t;
