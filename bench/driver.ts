@@ -4,10 +4,10 @@ import { type Case, opsOf, type Op } from './cases.js';
 import { adjointMismatch, AGREEMENT_TOLERANCE, relativeMaxDiff } from './compare.js';
 import { type CaseData, makeCaseData } from './data.js';
 import { peakGflops } from './machine.js';
-import type { Peer } from './peers/types.js';
+import type { Peer, Prepared } from './peers/types.js';
 import { progress, warn } from './progress.js';
 import type { Measurement, Row } from './results.js';
-import { measure, type Timing } from './timing.js';
+import { measureInterleaved } from './timing.js';
 import { outputShape, workOf } from './work.js';
 
 export interface DriverOutput {
@@ -50,17 +50,22 @@ export async function runAll(
           shape: { x: c.x, w: c.kind === 'conv' ? c.w : null, y: yShape },
           flops: work.flops, bytes: work.bytes, fma: work.fma, results: {},
         };
-        let reference: Float32Array | null = null;
+        // Peers to time now: not n/a, and not a repeat of a measurement already taken.
+        const active: { peer: Peer; eff: number; key: string }[] = [];
         for (const peer of peers) {
-          const label = `[${step}/${steps}] ${threads}T ${c.name} ${OP_SHORT[op]}: ${peer.label}`;
           const why = peer.unsupported(c, op);
           if (why) { row.results[peer.key] = { status: 'n/a', reason: why }; continue; }
           const eff = peer.effectiveThreads(threads);
           const key = `${peer.key}|${c.name}|${op}|${eff}`;
           const cached = cache.get(key);
           if (cached) { row.results[peer.key] = { ...cached, reused: true }; continue; }
-          progress(label);
-          const m = await measureOne(peer, c, op, data, threads, args.budgetMs);
+          active.push({ peer, eff, key });
+        }
+        progress(`[${step}/${steps}] ${threads}T ${c.name} ${OP_SHORT[op]}: ${active.map((a) => a.peer.label).join(', ')}`);
+        const measured = await measureTogether(active.map((a) => a.peer), c, op, data, threads, args.budgetMs);
+        let reference: Float32Array | null = null;
+        for (const [i, { peer, eff, key }] of active.entries()) {
+          const m = measured[i];
           m.threads = eff;
           if (m.status === 'ok' && m.timing) {
             const s = m.timing.medianMs / 1e3;
@@ -112,24 +117,40 @@ function reportDisagreements(row: Row, peers: readonly Peer[], say: (msg: string
 
 const fmt = (v: number): string => (Number.isFinite(v) ? v.toExponential(1) : String(v));
 
-async function measureOne(
-  peer: Peer, c: Case, op: Op, data: CaseData, threads: number, budgetMs: number,
-): Promise<Measurement & { output?: Float32Array }> {
-  let prepared;
-  try {
-    prepared = await peer.prepare(c, op, data, threads);
-  } catch (e) {
-    return { status: 'error', reason: message(e) };
+/**
+ * Prepares every peer's call, times them together in interleaved rounds (see timing.ts), and collects
+ * each one's output for the cross-check. A peer that fails is reported as an error; the others go on.
+ */
+async function measureTogether(
+  peers: readonly Peer[], c: Case, op: Op, data: CaseData, threads: number, budgetMs: number,
+): Promise<(Measurement & { output?: Float32Array })[]> {
+  const results: (Measurement & { output?: Float32Array })[] = [];
+  const prepared: (Prepared | null)[] = [];
+  for (const peer of peers) {
+    try {
+      prepared.push(await peer.prepare(c, op, data, threads));
+      results.push({ status: 'ok' });
+    } catch (e) {
+      prepared.push(null);
+      results.push({ status: 'error', reason: message(e) });
+    }
   }
   try {
-    const timing: Timing = await measure(() => prepared.run(), { budgetMs });
-    const output = await prepared.output();
-    return { status: 'ok', timing, output };
-  } catch (e) {
-    return { status: 'error', reason: message(e) };
+    const ready = prepared.flatMap((p, i) => (p ? [{ p, i }] : []));
+    const timings = await measureInterleaved(ready.map(({ p }) => () => p.run()), { budgetMs });
+    for (const [j, { p, i }] of ready.entries()) {
+      const t = timings[j];
+      if (t instanceof Error) { results[i] = { status: 'error', reason: message(t) }; continue; }
+      try {
+        results[i] = { status: 'ok', timing: t, output: await p.output() };
+      } catch (e) {
+        results[i] = { status: 'error', reason: message(e) };
+      }
+    }
   } finally {
-    await prepared.dispose();
+    for (const p of prepared) if (p) await p.dispose();
   }
+  return results;
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];
