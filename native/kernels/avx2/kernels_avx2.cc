@@ -45,9 +45,10 @@ void copyStride2(float* dst, const float* src, int64_t n) {
 }  // namespace
 
 // 6x16 GEMM tile: 12 accumulators + 2 input registers + 1 broadcast of the 16 ymm registers.
+// The one-channel (narrow) tile has 8 accumulators: FMA latency 4 x 2 ports needs 8 chains.
 // Built on first use, never at load time: the table's construction is compiled with this
 // file's flags, and a CPU without them must never run it (it is called only after cpuid).
 const convnd::KernelTable& convnd::avx2Kernels() {
-  static const convnd::KernelTable table = convnd::tiles::makeKernelTable<Avx2, 6, 2, 4, 6, 2, 4>("avx2", &copyStride2);
+  static const convnd::KernelTable table = convnd::tiles::makeKernelTable<Avx2, 6, 2, 8, 6, 2, 4>("avx2", &copyStride2);
   return table;
 }

@@ -50,9 +50,10 @@ void copyStride2(float* dst, const float* src, int64_t n) {
 }  // namespace
 
 // 12x32 GEMM tile: 24 accumulators + 2 inputs + 1 broadcast of the 32 zmm registers.
+// The one-channel (narrow) tile has 8 accumulators, enough chains to hide FMA latency.
 // Built on first use, never at load time: the table's construction is compiled with this
 // file's flags, and a CPU without them must never run it (it is called only after cpuid).
 const convnd::KernelTable& convnd::avx512Kernels() {
-  static const convnd::KernelTable table = convnd::tiles::makeKernelTable<Avx512, 12, 2, 4, 12, 2, 4>("avx512", &copyStride2);
+  static const convnd::KernelTable table = convnd::tiles::makeKernelTable<Avx512, 12, 2, 8, 12, 2, 4>("avx512", &copyStride2);
   return table;
 }
