@@ -1,6 +1,7 @@
 #include "row_cache.h"
 
 #include <algorithm>
+#include <numeric>
 
 namespace convnd {
 
@@ -16,12 +17,24 @@ int64_t extent(const AxisMap& a) {
   return *hi - *lo + 1;
 }
 
+// Whether rows read in place from consecutive channel planes (planeFloats apart) spread over
+// the sets of a 32 KiB, 8-way L1 (64 sets of 64-byte lines). Planes a multiple of 4 KiB apart
+// (a 1-d signal of 16384, a 64^3 volume) put the same position of every channel in one set,
+// where 8 lines fit: such rows are copied into the cache's own, densely packed buffer instead.
+bool planesSpreadOverL1(int64_t planeFloats) {
+  const int64_t bytes = planeFloats * 4;
+  if (bytes % 64 != 0) return true;  // planes shift within the line: every set gets used
+  const int64_t lines = bytes / 64 % 64;
+  const int64_t sets = 64 / std::gcd(lines == 0 ? int64_t(64) : lines, int64_t(64));
+  return sets >= 16;
+}
+
 }  // namespace
 
 RowCache::RowCache(const AxisMap& ad, const AxisMap& ah, const AxisMap& aw, const RowLayout& layout,
                    int64_t channels, int64_t chunk, float fill)
     : ad_(ad), ah_(ah), aw_(aw), layout_(layout), fill_(fill) {
-  direct_ = layout.segments.size() == 1 && aw.inStep == 1;
+  direct_ = layout.segments.size() == 1 && aw.inStep == 1 && planesSpreadOverL1(ad.inSize * ah.inSize * aw.inSize);
   slotsD_ = std::min(extent(ad), ad.inSize);
   slotsH_ = std::min(extent(ah), ah.inSize);
   const int64_t rowsPerChannel = std::max<int64_t>(1, ad.taps() * ah.taps());

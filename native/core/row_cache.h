@@ -6,7 +6,8 @@
 // When that would take too much memory (huge dilations, very many channels) the cache runs
 // uncached: one slot per (channel, tap row) of the current window, refilled every time.
 // Rows that need no padding, no phase split and no copy (stride 1, span inside the input) are
-// not copied at all: the kernels read them in place.
+// not copied at all: the kernels read them in place, unless the channel planes lie a multiple
+// of 4 KiB apart (their rows would all compete for one set of L1).
 #pragma once
 #include <cstdint>
 #include <vector>
