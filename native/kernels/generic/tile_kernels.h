@@ -33,8 +33,10 @@ namespace convnd {
 namespace tiles {
 
 // acc[m][v] += w[m] * x[v]: the x row is loaded once per tap and reused by MR channels.
-template <class V, int MR, int NV>
-void gemmTile(const GemmTileArgs& a) {
+// Taps > 0 fixes the taps per row at compile time (1 for pointwise layers, 3 for 3-wide
+// windows): the tap loop unrolls, so a row costs no loop overhead beyond its FMAs.
+template <class V, int MR, int NV, int Taps>
+void gemmTileTaps(const GemmTileArgs& a) {
   constexpr int L = V::lanes;
   constexpr int T = NV * L;
   typename V::reg acc[MR][NV];
@@ -45,13 +47,19 @@ void gemmTile(const GemmTileArgs& a) {
       acc[m][v] = a.accumulate ? V::load(a.out + m * a.outStride + v * L)
                                : (a.bias ? V::set1(a.bias[m]) : V::zero());
   const float* w = a.weights;
+  const int32_t taps = Taps > 0 ? Taps : a.taps;
+  int32_t offsets[Taps > 0 ? Taps : 1];
+  if (Taps > 0)
+    CONVND_UNROLL
+    for (int j = 0; j < Taps; ++j) offsets[j] = a.tapOffsets[j];
   for (int64_t r = 0; r < a.rowCount; ++r) {
     const float* row = a.rows[r] + a.rowOffset;
     // The next tile's positions of this row: rows are many separate streams (one per input
     // channel), more than the hardware prefetchers follow.
     CONVND_PREFETCH(row + T);
-    for (int32_t j = 0; j < a.taps; ++j) {
-      const float* xp = row + a.tapOffsets[j];
+    CONVND_UNROLL
+    for (int32_t j = 0; j < taps; ++j) {
+      const float* xp = row + (Taps > 0 ? offsets[j] : a.tapOffsets[j]);
       typename V::reg x[NV];
       CONVND_UNROLL
       for (int v = 0; v < NV; ++v) x[v] = V::load(xp + v * L);
@@ -68,6 +76,15 @@ void gemmTile(const GemmTileArgs& a) {
   for (int m = 0; m < MR; ++m)
     CONVND_UNROLL
     for (int v = 0; v < NV; ++v) V::store(a.out + m * a.outStride + v * L, acc[m][v]);
+}
+
+template <class V, int MR, int NV>
+void gemmTile(const GemmTileArgs& a) {
+  switch (a.taps) {
+    case 1: return gemmTileTaps<V, MR, NV, 1>(a);
+    case 3: return gemmTileTaps<V, MR, NV, 3>(a);
+    default: return gemmTileTaps<V, MR, NV, 0>(a);
+  }
 }
 
 // acc[c][k] += sum_u col[c][u] * dyT[u][k]: the dy vector is loaded once per u and reused by
