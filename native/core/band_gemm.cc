@@ -80,10 +80,11 @@ int64_t chooseBandRows(const WindowedGemm& p, const GemmPlan& plan, int64_t pitc
   if (ah.count < 2 || 2 * pitch > maxPositions || halo > 2 * plan.tH) return 0;
   const double perPosition = static_cast<double>(plan.kPadded * p.inPerGroup * plan.rowsPerChannel * plan.tW);
   const double perRow = kRowOverhead + kRowPointerOverhead * static_cast<double>(p.inPerGroup * plan.rowsPerChannel);
-  // The one-register tail tile has mr accumulators: too few chains to hide FMA latency
-  // (8 would), so it runs at about two thirds (mr = 6) or half (mr = 4) of the wide rate.
+  // The one-register tail tile has only mr accumulators, too few chains to hide FMA latency,
+  // and pays its call overhead for few positions: it costs about twice a wide tile's positions
+  // (measured on 56-wide 3x3 layers, where band mode then comes out slightly ahead).
   const bool tailKernel = rem != 0 && plan.tail != plan.kernel && rem <= plan.tail->tileWidth;
-  const double tailCost = plan.tail->tileWidth * (plan.tail->mr >= 6 ? 1.5 : 2.0);
+  const double tailCost = 2.0 * static_cast<double>(plan.tail->tileWidth);
   const double rowPositions = static_cast<double>(width - rem) + (rem == 0 ? 0.0 : tailKernel ? tailCost : T);
   const double rowCost = static_cast<double>(ah.count) * (rowPositions * perPosition + perRow);
   const int64_t planes = p.batch * p.groups * p.axes[0].count;
