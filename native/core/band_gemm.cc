@@ -64,6 +64,11 @@ VerticalLayout makeVerticalLayout(const AxisMap& ah, int64_t bandRows) {
   return v;
 }
 
+void prefetchRow(const float* row, int64_t floats) {
+  for (int64_t i = 0; i < floats; i += 16) __builtin_prefetch(row + i);
+  __builtin_prefetch(row + floats - 1);
+}
+
 // Tiles a band of `rows` rows computes: up to the last row's last valid position.
 int64_t bandTiles(int64_t rows, int64_t pitch, int64_t width, int64_t T) {
   return ((rows - 1) * pitch + width + T - 1) / T;
@@ -184,6 +189,9 @@ bool runBandedGemm(const KernelTable& kernels, const WindowedGemm& p, const Gemm
               const int64_t ih = ah.inStep * (th0 + run.qFirst + i) + run.residue;
               const bool inside = id >= 0 && id < ad.inSize && ih >= 0 && ih < ah.inSize;
               const float* src = inside ? inGroup + c * inVolume + (id * ah.inSize + ih) * aw.inSize : nullptr;
+              // The same row of the next channel: the fills jump from plane to plane, which the
+              // hardware prefetchers do not follow, and this is the band's only read of the input.
+              if (src && c + 1 < cEnd) prefetchRow(src + inVolume, aw.inSize);
               for (int64_t s = 0; s < segments; ++s)
                 fillSegment(layout, layout.segments[static_cast<size_t>(s)], aw, src, 0, 0.0f,
                             block + s * regionFloats + (run.start + i) * pitch);

@@ -26,10 +26,22 @@ void packWeights(const WindowedGemm& p, GemmPlan& plan) {
         tapOffset.push_back(p.axes[0].weightIndex[jd] * s.axis[0] + p.axes[1].weightIndex[jh] * s.axis[1] +
                             p.axes[2].weightIndex[jw] * s.axis[2]);
   const int64_t blocksPerGroup = plan.kPadded / mr;
+  // The forward layout, every tap in its natural order: each output channel's weights are one
+  // contiguous run of inPerGroup * taps floats, so a block is a plain transpose of mr runs.
+  const int64_t taps = static_cast<int64_t>(tapOffset.size());
+  bool contiguous = s.inChannel == taps;
+  for (int64_t t = 0; t < taps; ++t) contiguous = contiguous && tapOffset[static_cast<size_t>(t)] == t;
   ThreadPool::instance().parallelFor(p.groups * blocksPerGroup, [&](int64_t block, int) {
     const int64_t g = block / blocksPerGroup, kb = block % blocksPerGroup * mr;
     const int64_t rows = std::min<int64_t>(mr, p.outPerGroup - kb);
     float* dst = plan.packed.data() + block * plan.blockFloats;
+    if (contiguous) {
+      for (int64_t m = 0; m < rows; ++m) {
+        const float* src = p.weights + g * s.group + (kb + m) * s.outChannel;
+        for (int64_t i = 0; i < p.inPerGroup * taps; ++i) dst[i * mr + m] = src[i];
+      }
+      return;
+    }
     for (int64_t c = 0; c < p.inPerGroup; ++c) {
       const float* base = p.weights + g * s.group + c * s.inChannel + kb * s.outChannel;
       for (int64_t tap : tapOffset) {
