@@ -273,12 +273,23 @@ void poolColumns(const float* const* rows, int64_t rowCount, int64_t n, float* o
     V::store(out + i, a0);
     V::store(out + i + L, a1);
   }
+  for (; i + L <= n; i += L) {
+    typename V::reg a = V::set1(fill);
+    for (int64_t r = 0; r < rowCount; ++r)
+      a = Kind == 2 ? V::add(a, V::load(rows[r] + i)) : V::template extreme<Kind == 0>(a, V::load(rows[r] + i));
+    V::store(out + i, a);
+  }
+  // Fewer than a register's worth: selects rather than branches, which random data mispredicts.
   for (; i < n; ++i) {
     float acc = fill;
     for (int64_t r = 0; r < rowCount; ++r) {
       const float v = rows[r][i];
-      if (Kind == 2) acc += v;
-      else if (acc == acc && (v != v || (Kind == 0 ? v > acc : v < acc))) acc = v;
+      if (Kind == 2) {
+        acc += v;
+      } else {
+        const bool take = acc == acc && (v != v || (Kind == 0 ? v > acc : v < acc));
+        acc = take ? v : acc;
+      }
     }
     out[i] = acc;
   }
