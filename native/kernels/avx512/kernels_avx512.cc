@@ -18,6 +18,13 @@ struct Avx512 {
     const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     return _mm512_permutex2var_ps(_mm512_loadu_ps(p), even, _mm512_loadu_ps(p + 16));
   }
+  static void loadEvenOdd(const float* p, reg& even, reg& odd) {
+    const __m512i evenIndex = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i oddIndex = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    const __m512 a = _mm512_loadu_ps(p), b = _mm512_loadu_ps(p + 16);
+    even = _mm512_permutex2var_ps(a, evenIndex, b);
+    odd = _mm512_permutex2var_ps(a, oddIndex, b);
+  }
   static void store(float* p, reg r) { _mm512_storeu_ps(p, r); }
   static reg set1(float f) { return _mm512_set1_ps(f); }
   static reg fmadd(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }

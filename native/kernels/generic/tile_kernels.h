@@ -222,7 +222,8 @@ float fmaPeakLoop(int64_t iterations) {
   return out[0];
 }
 
-// Kind: 0 max, 1 min, 2 sum. For S = 2, V::loadEven(p) gives p[0], p[2], ... (reads 2 * lanes).
+// Kind: 0 max, 1 min, 2 sum. For S = 2, V::loadEven(p) gives p[0], p[2], ... (reads 2 * lanes),
+// V::loadEvenOdd(p) that and p[1], p[3], ...
 // NV independent accumulators hide the latency of the max/blend chain.
 template <class V, int Kind, int S, int NV>
 int64_t poolRowsBlock(const PoolRowsArgs& a, int64_t u0) {
@@ -237,6 +238,18 @@ int64_t poolRowsBlock(const PoolRowsArgs& a, int64_t u0) {
       const float* row = a.rows[r] + u * S;
       for (int32_t j = 0; j < a.taps; ++j) {
         const float* p = row + a.tapOffsets[j];
+        if (S == 2 && j + 1 < a.taps && a.tapOffsets[j + 1] == a.tapOffsets[j] + 1) {
+          // Two adjacent taps (a 2- or 3-wide window without dilation) de-interleave one pair of loads.
+          CONVND_UNROLL
+          for (int v = 0; v < NV; ++v) {
+            typename V::reg even, odd;
+            V::loadEvenOdd(p + v * L * S, even, odd);
+            acc[v] = Kind == 2 ? V::add(acc[v], V::add(even, odd))
+                               : V::template extreme<Kind == 0>(V::template extreme<Kind == 0>(acc[v], even), odd);
+          }
+          ++j;
+          continue;
+        }
         CONVND_UNROLL
         for (int v = 0; v < NV; ++v) {
           const typename V::reg x = S == 1 ? V::load(p + v * L) : V::loadEven(p + v * L * S);

@@ -12,6 +12,11 @@ struct Neon {
   static reg load(const float* p) { return vld1q_f32(p); }
   // p[0], p[2], p[4], p[6]: vld2q de-interleaves as it loads.
   static reg loadEven(const float* p) { return vld2q_f32(p).val[0]; }
+  static void loadEvenOdd(const float* p, reg& even, reg& odd) {
+    const float32x4x2_t both = vld2q_f32(p);
+    even = both.val[0];
+    odd = both.val[1];
+  }
   static void store(float* p, reg r) { vst1q_f32(p, r); }
   static reg set1(float f) { return vdupq_n_f32(f); }
   static reg fmadd(reg a, reg b, reg c) { return vfmaq_f32(c, a, b); }

@@ -11,6 +11,10 @@ struct Scalar {
   static reg zero() { return reg{{0.0f, 0.0f, 0.0f, 0.0f}}; }
   static reg load(const float* p) { return reg{{p[0], p[1], p[2], p[3]}}; }
   static reg loadEven(const float* p) { return reg{{p[0], p[2], p[4], p[6]}}; }
+  static void loadEvenOdd(const float* p, reg& even, reg& odd) {
+    even = loadEven(p);
+    odd = loadEven(p + 1);
+  }
   static void store(float* p, reg r) { for (int i = 0; i < 4; ++i) p[i] = r.v[i]; }
   static reg set1(float f) { return reg{{f, f, f, f}}; }
   static reg fmadd(reg a, reg b, reg c) {
