@@ -33,6 +33,8 @@ export interface TimingOptions {
   maxSamples?: number;
   /** Rounds to spread each library's samples over (default 5). */
   rounds?: number;
+  /** Idle time before each library's block of samples, ms (default 50). */
+  pauseMs?: number;
 }
 
 export type Call = () => void | Promise<void>;
@@ -102,6 +104,9 @@ class Subject {
     if (this.single !== null) return;
     const maxSamples = options.maxSamples ?? 400;
     const rounds = options.rounds ?? 5;
+    // A pause first: a library's worker threads may spin-wait for a while after its last call
+    // (onnxruntime's do by default), which would steal the cores from the next library's samples.
+    await new Promise((resolve) => setTimeout(resolve, options.pauseMs ?? 50));
     await this.run(this.callsPerSample);
     const needed = Math.ceil((this.minSamples - this.samples.length) / roundsLeft);
     const t0 = now();
