@@ -1,7 +1,9 @@
 // AVX-512F kernels (16 floats a register, 32 registers). Compiled with -mavx512f -mfma only:
 // no BW/VL/DQ instruction is used, so AVX-512F alone is required at run time.
 // GCC 12 warns inside its own avx512fintrin.h (_mm512_undefined_ps); nothing here is uninitialised.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 #include "../generic/tile_kernels.h"
 

@@ -47,29 +47,32 @@ void gemmTileTaps(const GemmTileArgs& a) {
       acc[m][v] = a.accumulate ? V::load(a.out + m * a.outStride + v * L)
                                : (a.bias ? V::set1(a.bias[m]) : V::zero());
   const float* w = a.weights;
-  const int32_t taps = Taps > 0 ? Taps : a.taps;
-  int32_t offsets[Taps > 0 ? Taps : 1];
-  if (Taps > 0)
+  // One tap: T positions of x times MR weights.
+  auto tap = [&](const float* xp) {
+    typename V::reg x[NV];
     CONVND_UNROLL
+    for (int v = 0; v < NV; ++v) x[v] = V::load(xp + v * L);
+    CONVND_UNROLL
+    for (int m = 0; m < MR; ++m) {
+      typename V::reg wm = V::set1(w[m]);
+      CONVND_UNROLL
+      for (int v = 0; v < NV; ++v) acc[m][v] = V::fmadd(wm, x[v], acc[m][v]);
+    }
+    w += MR;
+  };
+  int32_t offsets[Taps > 0 ? Taps : 1];
+  if constexpr (Taps > 0)
     for (int j = 0; j < Taps; ++j) offsets[j] = a.tapOffsets[j];
   for (int64_t r = 0; r < a.rowCount; ++r) {
     const float* row = a.rows[r] + a.rowOffset;
     // The next tile's positions of this row: rows are many separate streams (one per input
     // channel), more than the hardware prefetchers follow.
     CONVND_PREFETCH(row + T);
-    CONVND_UNROLL
-    for (int32_t j = 0; j < taps; ++j) {
-      const float* xp = row + (Taps > 0 ? offsets[j] : a.tapOffsets[j]);
-      typename V::reg x[NV];
+    if constexpr (Taps > 0) {
       CONVND_UNROLL
-      for (int v = 0; v < NV; ++v) x[v] = V::load(xp + v * L);
-      CONVND_UNROLL
-      for (int m = 0; m < MR; ++m) {
-        typename V::reg wm = V::set1(w[m]);
-        CONVND_UNROLL
-        for (int v = 0; v < NV; ++v) acc[m][v] = V::fmadd(wm, x[v], acc[m][v]);
-      }
-      w += MR;
+      for (int j = 0; j < Taps; ++j) tap(row + offsets[j]);
+    } else {
+      for (int32_t j = 0; j < a.taps; ++j) tap(row + a.tapOffsets[j]);
     }
   }
   CONVND_UNROLL
