@@ -12,7 +12,7 @@ namespace {
 
 // A band's virtual row holds at least this many positions when it can, and is capped so that
 // its accumulators and one channel chunk's filled rows (kBandFootprintFloats) stay in L2.
-constexpr int64_t kMinBandFloats = 512;
+constexpr int64_t kMinBandFloats = 256;
 constexpr int64_t kMaxBandFloats = 4096;
 constexpr int64_t kBandFootprintFloats = 64 * 1024;
 
