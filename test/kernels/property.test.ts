@@ -69,6 +69,27 @@ describe.skipIf(!available)(`property tests on ${isa}`, () => {
     }), { numRuns: 60, seed: 1234 });
   });
 
+  // Past ~75 input channels a window's rows no longer fit one L1-sized chunk: the kernels then
+  // accumulate chunk after chunk, in band mode (narrow rows) and row mode (wide rows) alike.
+  it('conv with many input channels (several channel chunks) matches the reference', () => {
+    const r = rng(99);
+    for (const [width, stride, k] of [[7, 1, 3], [28, 2, 3], [32, 1, 1], [300, 1, 3], [13, 1, 5]]) {
+      const x = randomTensor(r, [1, 160, 6, width]);
+      const w = randomTensor(r, [7, 160, k, k]);
+      const bias = randomTensor(r, [7]);
+      const opts: ConvOptions = { stride, padding: k >> 1, bias };
+      const y = conv(x, w, opts);
+      const desc = descriptor(planConv('test', x, w, opts).plan);
+      const want = new Float32Array(y.data.length);
+      addon.convForwardReference(x.data, w.data, bias.data, want, desc);
+      expectClose(y.data, want, `y (width ${width})`);
+      const dy = randomTensor(r, y.shape);
+      const dx = new Float32Array(x.data.length);
+      addon.convBackwardDataReference(dy.data, w.data, null, dx, desc);
+      expectClose(convBackward(dy, x, w, { ...opts, grads: { input: true, weight: false, bias: false } }).dx!.data, dx, `dx (width ${width})`);
+    }
+  });
+
   it('convTranspose matches the reference', () => {
     fc.assert(fc.property(convConfig, fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 3, maxLength: 3 }), (c, op) => {
       const r = rng(c.seed);
