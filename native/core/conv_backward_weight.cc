@@ -106,10 +106,14 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
                 WeightDotArgs dot;
                 dot.dy = dy + (n * d.outChannels + g * Kg + k) * outVolume + (td * d.out[1] + th) * d.out[2] + t0;
                 dot.length = valid;
-                for (int64_t c = 0; c < cols; c += dn) {
+                // Blocks of dn columns, then the last few one at a time (a depthwise 3x3 has 9
+                // columns: 8 + 1, not 8 + 1 padded to 8). Each column's sums keep one order.
+                for (int64_t c = 0; c < cols;) {
+                  const bool whole = cols - c >= dn || cols - c > 2;
                   dot.columns = colPtr.data() + c;
                   dot.acc = acc.data() + (k * (cols + ncAll) + c) * lanes;
-                  kernels.weightDot(dot);
+                  (whole ? kernels.weightDot : kernels.weightDotSingle)(dot);
+                  c += whole ? dn : 1;
                 }
               }
               continue;

@@ -103,6 +103,7 @@ struct KernelTable {
   int weightDotColumns;
   int lanes;  // floats a register (the lane count of weightDot's accumulators)
   WeightDotFn weightDot;
+  WeightDotFn weightDotSingle;  // the same for one column: a group's last few columns
   int poolTileWidth;
   PoolTileFn maxPool, minPool, sumPool;
   PoolRowsFn poolRows[3][2];  // [max, min, sum][stride 1, stride 2]

@@ -326,6 +326,7 @@ KernelTable makeKernelTable(const char* isa, void (*copyStride2)(float*, const f
   t.weightDotColumns = 8;
   t.lanes = V::lanes;
   t.weightDot = &weightDotTile<V, 8>;
+  t.weightDotSingle = &weightDotTile<V, 1>;
   t.poolTileWidth = PoolNV * V::lanes;
   t.maxPool = &extremePoolTile<V, true, PoolNV>;
   t.minPool = &extremePoolTile<V, false, PoolNV>;
