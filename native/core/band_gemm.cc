@@ -123,7 +123,10 @@ bool runBandedGemm(const KernelTable& kernels, const WindowedGemm& p, const Gemm
   int64_t pitch = 0;
   for (const RowLayout::Segment& seg : layout.segments) pitch = std::max(pitch, seg.length);
   ThreadPool& pool = ThreadPool::instance();
-  const int64_t bandRows = chooseBandRows(p, plan, pitch, maxPositions, makeVerticalLayout(ah, 1).halo, pool.threads());
+  // A call too small to wake the workers runs on one thread: its bands need not be split for them.
+  const int64_t work = plan.kPadded * p.inPerGroup * plan.rowsPerChannel * plan.tW * width * ah.count * p.batch * p.groups * ad.count;
+  const int threads = work < ThreadPool::kInlineWork ? 1 : pool.threads();
+  const int64_t bandRows = chooseBandRows(p, plan, pitch, maxPositions, makeVerticalLayout(ah, 1).halo, threads);
   if (bandRows == 0) return false;
   const VerticalLayout vertical = makeVerticalLayout(ah, bandRows);
 
