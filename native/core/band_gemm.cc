@@ -126,8 +126,14 @@ bool runBandedGemm(const KernelTable& kernels, const WindowedGemm& p, const Gemm
   // A call too small to wake the workers runs on one thread: its bands need not be split for them.
   const int64_t work = plan.kPadded * p.inPerGroup * plan.rowsPerChannel * plan.tW * width * ah.count * p.batch * p.groups * ad.count;
   const int threads = work < ThreadPool::kInlineWork ? 1 : pool.threads();
-  const int64_t bandRows = chooseBandRows(p, plan, pitch, maxPositions, makeVerticalLayout(ah, 1).halo, threads);
-  if (bandRows == 0) return false;
+  const int64_t halo = makeVerticalLayout(ah, 1).halo;
+  // Band or row mode is decided as for one thread: row mode starts its sums from the bias and band
+  // mode adds it at the end, so a choice that followed the thread count would change the bits with
+  // it. Only the band height adapts to the threads (it does not change any sum).
+  const int64_t single = chooseBandRows(p, plan, pitch, maxPositions, halo, 1);
+  if (single == 0) return false;
+  const int64_t split = threads > 1 ? chooseBandRows(p, plan, pitch, maxPositions, halo, threads) : 0;
+  const int64_t bandRows = split > 0 ? split : single;
   const VerticalLayout vertical = makeVerticalLayout(ah, bandRows);
 
   // A block: per segment, a region of vertical.rows rows `pitch` apart, plus room for the

@@ -16,10 +16,15 @@ function runAll(): Float32Array[] {
   const y = conv(x, w, opts);
   const g = convBackward(randomTensor(r, y.shape), x, w, opts);
   const t = convTranspose(y, w, { stride: [1, 2], groups: 2, padding: 1 });
+  // Large enough for the pool (so its shape could be planned differently for 2 threads), narrow
+  // rows (band mode), and a bias, which band and row modes add at different points of the sum.
+  const xBand = randomTensor(r, [1, 64, 8, 28]);
+  const wBand = randomTensor(r, [64, 64, 3, 3]);
+  const yBand = conv(xBand, wBand, { padding: 1, bias: randomTensor(r, [64]) });
   const p = { kernel: 3, stride: 2, padding: 1 };
   const dyPool = randomTensor(r, maxPool(x, p).shape);
   return [y.data, g.dx!.data, g.dw!.data, g.db!.data, t.data, maxPool(x, p).data,
-    maxPoolBackward(dyPool, x, p).data, avgPoolBackward(dyPool, x, p).data];
+    maxPoolBackward(dyPool, x, p).data, avgPoolBackward(dyPool, x, p).data, yBand.data];
 }
 
 describe.skipIf(!available)(`thread-count determinism on ${isa}`, () => {
