@@ -161,6 +161,7 @@ bool runBandedGemm(const KernelTable& kernels, const WindowedGemm& p, const Gemm
   const int64_t perTask = itemsPerTask(itemWork, items, pool.threads());
   const int64_t tasks = (items + perTask - 1) / perTask;
   const int64_t inVolume = ad.inSize * ah.inSize * aw.inSize;
+  const int64_t outVolume = p.outExtent[0] * p.outExtent[1] * p.outExtent[2];
 
   struct Workspace {
     std::vector<float> blocks, acc;
@@ -222,12 +223,15 @@ bool runBandedGemm(const KernelTable& kernels, const WindowedGemm& p, const Gemm
       first = false;
     }
 
-    // Scatter each row's valid positions to the output, adding the bias.
+    // Scatter each row's valid positions to the output, adding the bias. Output channel k of
+    // band row r starts at outBase + k * outVolume + r * outRowStride.
+    float* const outBase = outputRow(p, n, g, td, th0, 0);
+    const int64_t outRowStride = ah.outStep * p.outExtent[2];
     for (int64_t k = 0; k < p.outPerGroup; ++k) {
       const float b = p.bias ? p.bias[g * p.outPerGroup + k] : 0.0f;
       for (int64_t r = 0; r < rows; ++r) {
         const float* __restrict src = ws.acc.data() + k * accPitch + r * pitch;
-        float* __restrict dst = outputRow(p, n, g, td, th0 + r, k);
+        float* __restrict dst = outBase + k * outVolume + r * outRowStride;
         if (aw.outStep == 1) {
           for (int64_t u = 0; u < width; ++u) dst[u] = src[u] + b;  // vectorised: no aliasing
         } else {
