@@ -38,16 +38,30 @@ export interface ConvPlan {
 }
 
 /** [N, C, K, groups, in x3, kernel x3, out x3, stride x3, dilation x3, padBefore x3]. */
-export function descriptor(p: ConvPlan): number[] {
-  const d = [p.batch, p.inChannels, p.outChannels, p.groups];
-  // Leading axes a lower-rank problem lacks have size 1 (padding 0); plain loops: this runs on
-  // every call and array spreads cost microseconds.
-  const lead = 3 - p.rank;
-  for (const [values, fill] of [[p.input, 1], [p.kernel, 1], [p.output, 1], [p.stride, 1], [p.dilation, 1], [p.padBefore, 0]] as const) {
-    for (let a = 0; a < lead; a++) d.push(fill);
-    for (let a = 0; a < p.rank; a++) d.push(values[a]);
-  }
+/**
+ * The addon's description of a convolution: a Float64Array, which the addon reads in one call
+ * (a plain array costs it one engine call per element). Leading axes a lower-rank problem lacks
+ * have size 1 (padding 0).
+ */
+export function descriptor(p: ConvPlan): Float64Array {
+  const d = new Float64Array(22);
+  d[0] = p.batch;
+  d[1] = p.inChannels;
+  d[2] = p.outChannels;
+  d[3] = p.groups;
+  putAxes(d, 4, p.input, 1);
+  putAxes(d, 7, p.kernel, 1);
+  putAxes(d, 10, p.output, 1);
+  putAxes(d, 13, p.stride, 1);
+  putAxes(d, 16, p.dilation, 1);
+  putAxes(d, 19, p.padBefore, 0);
   return d;
+}
+
+/** Writes 1-3 per-axis values at d[at..at+3), right-aligned, the missing leading axes = fill. */
+export function putAxes(d: Float64Array, at: number, values: readonly number[], fill: number): void {
+  const lead = 3 - values.length;
+  for (let a = 0; a < 3; a++) d[at + a] = a < lead ? fill : values[a - lead];
 }
 
 export function spatialRank(fn: string, w: Tensor): number {

@@ -35,8 +35,10 @@ export interface ConvBackwardOptions extends Omit<ConvOptions, 'out'> {
 
 function checkOutNotInput(fn: string, out: Float32Array | null, inputs: Record<string, Float32Array | null>, outName = 'out'): void {
   if (!out) return;
-  for (const [name, arr] of Object.entries(inputs))
+  for (const name in inputs) {
+    const arr = inputs[name];
     if (arr && overlaps(out, arr)) throw rangeError(fn, `${outName} must not share memory with ${name}`);
+  }
 }
 
 interface ForwardCall {
@@ -47,7 +49,7 @@ interface ForwardCall {
   out: Float32Array | null;
   length: number;
   shape: number[];
-  desc: number[];
+  desc: Float64Array;
   signal: AbortSignal | undefined;
 }
 
@@ -113,7 +115,7 @@ interface BackwardCall {
   x: Tensor;
   w: Tensor;
   plan: ConvPlan;
-  desc: number[];
+  desc: Float64Array;
   want: { input: boolean; weight: boolean; bias: boolean };
   out: { dx: Float32Array | null; dw: Float32Array | null; db: Float32Array | null };
   signal: AbortSignal | undefined;

@@ -9,25 +9,25 @@ type Bias = Float32Array | null;
 
 /** Raw entry points. Descriptors are flat integer arrays; see native/binding/args.cc. */
 export interface NativeAddon {
-  convForward(x: Buffer32, w: Buffer32, b: Bias, y: Buffer32, desc: number[]): void;
-  convForwardAsync(x: Buffer32, w: Buffer32, b: Bias, y: Buffer32 | null, desc: number[]): [Promise<Float32Array>, number];
-  convBackwardData(dy: Buffer32, w: Buffer32, b: Bias, dx: Buffer32, desc: number[]): void;
-  convBackwardDataAsync(dy: Buffer32, w: Buffer32, b: Bias, dx: Buffer32 | null, desc: number[]): [Promise<Float32Array>, number];
-  convBackwardWeight(dy: Buffer32, x: Buffer32, dw: Buffer32, desc: number[]): void;
-  convBackwardWeightAsync(dy: Buffer32, x: Buffer32, dw: Buffer32 | null, desc: number[]): [Promise<Float32Array>, number];
-  convBackwardBias(dy: Buffer32, db: Buffer32, desc: number[]): void;
-  convBackwardBiasAsync(dy: Buffer32, db: Buffer32 | null, desc: number[]): [Promise<Float32Array>, number];
-  poolForward(x: Buffer32, y: Buffer32, desc: number[]): void;
-  poolForwardAsync(x: Buffer32, y: Buffer32 | null, desc: number[]): [Promise<Float32Array>, number];
-  poolBackward(dy: Buffer32, x: Buffer32, dx: Buffer32, desc: number[]): void;
-  poolBackwardAsync(dy: Buffer32, x: Buffer32, dx: Buffer32 | null, desc: number[]): [Promise<Float32Array>, number];
+  convForward(x: Buffer32, w: Buffer32, b: Bias, y: Buffer32, desc: Float64Array): void;
+  convForwardAsync(x: Buffer32, w: Buffer32, b: Bias, y: Buffer32 | null, desc: Float64Array): [Promise<Float32Array>, number];
+  convBackwardData(dy: Buffer32, w: Buffer32, b: Bias, dx: Buffer32, desc: Float64Array): void;
+  convBackwardDataAsync(dy: Buffer32, w: Buffer32, b: Bias, dx: Buffer32 | null, desc: Float64Array): [Promise<Float32Array>, number];
+  convBackwardWeight(dy: Buffer32, x: Buffer32, dw: Buffer32, desc: Float64Array): void;
+  convBackwardWeightAsync(dy: Buffer32, x: Buffer32, dw: Buffer32 | null, desc: Float64Array): [Promise<Float32Array>, number];
+  convBackwardBias(dy: Buffer32, db: Buffer32, desc: Float64Array): void;
+  convBackwardBiasAsync(dy: Buffer32, db: Buffer32 | null, desc: Float64Array): [Promise<Float32Array>, number];
+  poolForward(x: Buffer32, y: Buffer32, desc: Float64Array): void;
+  poolForwardAsync(x: Buffer32, y: Buffer32 | null, desc: Float64Array): [Promise<Float32Array>, number];
+  poolBackward(dy: Buffer32, x: Buffer32, dx: Buffer32, desc: Float64Array): void;
+  poolBackwardAsync(dy: Buffer32, x: Buffer32, dx: Buffer32 | null, desc: Float64Array): [Promise<Float32Array>, number];
   // The double-precision reference loops, same arguments as the sync forms (for tests).
-  convForwardReference(x: Buffer32, w: Buffer32, b: Bias, y: Buffer32, desc: number[]): void;
-  convBackwardDataReference(dy: Buffer32, w: Buffer32, b: Bias, dx: Buffer32, desc: number[]): void;
-  convBackwardWeightReference(dy: Buffer32, x: Buffer32, dw: Buffer32, desc: number[]): void;
-  convBackwardBiasReference(dy: Buffer32, db: Buffer32, desc: number[]): void;
-  poolForwardReference(x: Buffer32, y: Buffer32, desc: number[]): void;
-  poolBackwardReference(dy: Buffer32, x: Buffer32, dx: Buffer32, desc: number[]): void;
+  convForwardReference(x: Buffer32, w: Buffer32, b: Bias, y: Buffer32, desc: Float64Array): void;
+  convBackwardDataReference(dy: Buffer32, w: Buffer32, b: Bias, dx: Buffer32, desc: Float64Array): void;
+  convBackwardWeightReference(dy: Buffer32, x: Buffer32, dw: Buffer32, desc: Float64Array): void;
+  convBackwardBiasReference(dy: Buffer32, db: Buffer32, desc: Float64Array): void;
+  poolForwardReference(x: Buffer32, y: Buffer32, desc: Float64Array): void;
+  poolBackwardReference(dy: Buffer32, x: Buffer32, dx: Buffer32, desc: Float64Array): void;
   backendInfo(): { isa: string; threads: number; supported: string[] };
   setNumThreads(n: number): void;
   /** Cancels a queued async job that has not started; true if it was cancelled. */

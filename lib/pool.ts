@@ -1,5 +1,5 @@
 // Max, min and average pooling over 1-3 spatial axes, forward and backward, sync and async.
-import { checkSameShape, shapeOf, splitInput } from './conv-plan.js';
+import { checkSameShape, putAxes, shapeOf, splitInput } from './conv-plan.js';
 import { native } from './native.js';
 import { type Padding, type PerAxis, perAxis, resolvePadding } from './options.js';
 import { allocateOutput, callerOutput, checkTensor, overlaps, type Tensor, type TensorLike } from './tensor.js';
@@ -29,7 +29,7 @@ const KIND_CODE: Record<Kind, number> = { max: 0, min: 1, avg: 2 };
 export interface PoolPlan {
   x: Tensor;
   shape: number[];
-  desc: number[];
+  desc: Float64Array;
   opts: Record<string, unknown>;
   windows: { input: number[]; kernel: number[]; output: number[]; stride: number[]; dilation: number[]; before: number[] };
 }
@@ -68,12 +68,17 @@ export function planPool(fn: string, kind: Kind, xArg: unknown, options: unknown
   const taps = kernel.reduce((p, k) => p * k, 1);
   if (taps >= MAX_TAPS) throw rangeError(fn, `a pooling window is limited to 2^24 cells, kernel [${kernel.join(', ')}] has ${taps}`);
   const shape = shapeOf(batched, batch, channels, output);
-  const three = (v: number[], fill: number) => [...new Array<number>(3 - v.length).fill(fill), ...v];
-  const desc = [
-    KIND_CODE[kind], countIncludePad ? 1 : 0, batch * channels,
-    ...three(spatial, 1), ...three(kernel, 1), ...three(output, 1), ...three(stride, 1),
-    ...three(dilation, 1), ...three(pad.before, 0), ...three(pad.after, 0),
-  ];
+  const desc = new Float64Array(24);
+  desc[0] = KIND_CODE[kind];
+  desc[1] = countIncludePad ? 1 : 0;
+  desc[2] = batch * channels;
+  putAxes(desc, 3, spatial, 1);
+  putAxes(desc, 6, kernel, 1);
+  putAxes(desc, 9, output, 1);
+  putAxes(desc, 12, stride, 1);
+  putAxes(desc, 15, dilation, 1);
+  putAxes(desc, 18, pad.before, 0);
+  putAxes(desc, 21, pad.after, 0);
   return { x, shape, desc, opts, windows: { input: spatial, kernel, output, stride, dilation, before: pad.before } };
 }
 

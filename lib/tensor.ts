@@ -1,4 +1,4 @@
-import { bytesOf, checkElements, checkFloat32Array, isFloat32Array, lengthOf, rangeError, snapshot, typeError } from './validate.js';
+import { bufferOf, bytesOf, checkElements, checkFloat32Array, isFloat32Array, lengthOf, rangeError, snapshot, typeError } from './validate.js';
 
 /** A dense row-major (C order) float32 tensor. */
 export interface Tensor {
@@ -25,18 +25,17 @@ function readField(fn: string, arg: string, t: object, key: string): unknown {
   }
 }
 
+/** A checked copy of a shape: the caller's array may change afterwards without effect. */
 export function checkShape(fn: string, arg: string, shapeArg: unknown): number[] {
-  const shape = snapshot(fn, shapeName(arg), shapeArg, 1);
+  const shape = snapshot(fn, shapeName(arg), shapeArg, 1);  // a fresh array, ours to return
   if (!Array.isArray(shape)) throw typeError(fn, shapeName(arg), 'an array of positive integers', shape);
-  const out: number[] = [];
   for (let i = 0; i < shape.length; i++) {
     const s: unknown = shape[i];
     if (typeof s !== 'number') throw typeError(fn, `${shapeName(arg)}[${i}]`, 'a number', s);
     if (!Number.isInteger(s) || s < 1) throw rangeError(fn, `${shapeName(arg)}[${i}] must be a positive integer, got ${s}`);
-    out.push(s);
   }
-  checkElements(fn, arg, out);
-  return out;
+  checkElements(fn, arg, shape as number[]);
+  return shape as number[];
 }
 
 /** Creates a tensor, copying `data` into a new Float32Array unless it already is one. */
@@ -72,12 +71,9 @@ function makeTensor(data: Float32Array | ArrayLike<number>, shape: readonly numb
 /** Validates a tensor argument and returns its data and a copy of its shape. */
 export function checkTensor(fn: string, arg: string, t: unknown): Tensor {
   if (t === null || typeof t !== 'object') throw typeError(fn, arg, 'a tensor { data: Float32Array, shape: number[] }', t);
-  const { data, shape } = snapshot(fn, arg, { data: readField(fn, arg, t, 'data'), shape: readField(fn, arg, t, 'shape') }) as {
-    data: unknown;
-    shape: unknown;
-  };
-  const array = checkFloat32Array(fn, `${arg}.data`, data);
-  const dims = checkShape(fn, arg, shape);
+  // Each field is read once; checkShape copies the shape.
+  const array = checkFloat32Array(fn, `${arg}.data`, readField(fn, arg, t, 'data'));
+  const dims = checkShape(fn, arg, readField(fn, arg, t, 'shape'));
   const n = dims.reduce((a, b) => a * b, 1);
   const length = lengthOf(array);
   if (length !== n)
@@ -109,6 +105,7 @@ export function outputArray(fn: string, out: unknown, length: number): Float32Ar
 
 /** True when two arrays share any bytes. */
 export function overlaps(a: Float32Array, b: Float32Array): boolean {
+  if (bufferOf(a) !== bufferOf(b)) return false;
   const p = bytesOf(a), q = bytesOf(b);
-  return p.buffer === q.buffer && p.start < q.end && q.start < p.end;
+  return p.start < q.end && q.start < p.end;
 }

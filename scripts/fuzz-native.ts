@@ -24,19 +24,21 @@ function field(): unknown {
   return pick([-1, 0, 1, 2 ** 31, 2 ** 40, 2 ** 53, 2 ** 60, -(2 ** 31), 0.5, NaN, Infinity, -Infinity, '3', null, undefined, {}, 1e308]);
 }
 
+// Mostly a Float64Array (the addon's descriptor type) of plausible or odd values, sometimes the
+// wrong length or not a Float64Array at all.
 function descriptor(length: number): unknown {
-  if (rand() < 0.05) return pick([null, 'desc', 42, {}, [1, 2, 3]]);
+  if (rand() < 0.05) return pick([null, 'desc', 42, {}, [1, 2, 3], new Float32Array(length), new Array(length).fill(1)]);
   const n = rand() < 0.9 ? length : length + pick([-1, 1, -length]);
-  return Array.from({ length: Math.max(0, n) }, field);
+  return Float64Array.from({ length: Math.max(0, n) }, () => Number(field()));
 }
 
-function convDescriptor(): number[] {
+function convDescriptor(): Float64Array {
   // A valid small problem whose buffers can be made to match, with odd but legal geometry.
   const d = [1 + small() % 2, 1 + small(), 1 + small(), 1];
   const g = pick([1, d[1]]);
   d[3] = d[1] % g === 0 && d[2] % g === 0 ? g : 1;
   const axes = [1, 1, 1].map(() => ({ in: 1 + small(), k: 1 + small() % 3, out: 1 + small(), s: 1 + small() % 3, dl: 1 + small() % 2, p: small() }));
-  return [...d, ...axes.map((a) => a.in), ...axes.map((a) => a.k), ...axes.map((a) => a.out), ...axes.map((a) => a.s), ...axes.map((a) => a.dl), ...axes.map((a) => a.p)];
+  return Float64Array.of(...d, ...axes.map((a) => a.in), ...axes.map((a) => a.k), ...axes.map((a) => a.out), ...axes.map((a) => a.s), ...axes.map((a) => a.dl), ...axes.map((a) => a.p));
 }
 
 function array(length: number): unknown {
@@ -60,7 +62,7 @@ for (let i = 0; i < calls; i++) {
   const op = pick(['convForward', 'convBackwardData', 'convBackwardWeight', 'convBackwardBias', 'poolForward', 'poolBackward'] as const);
   const valid = rand() < 0.5;
   const desc = op.startsWith('conv') ? (valid ? convDescriptor() : descriptor(22)) : descriptor(24);
-  const d = Array.isArray(desc) ? desc.map((v) => (typeof v === 'number' ? v : 1)) : [];
+  const d = desc instanceof Float64Array ? Array.from(desc) : [];
   const vol = (o: number) => (d[o] ?? 1) * (d[o + 1] ?? 1) * (d[o + 2] ?? 1);
   const xLen = (d[0] ?? 1) * (d[1] ?? 1) * vol(4), yLen = (d[0] ?? 1) * (d[2] ?? 1) * vol(10);
   const wLen = (d[2] ?? 1) * Math.floor((d[1] ?? 1) / (d[3] || 1)) * vol(7);

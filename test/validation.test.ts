@@ -524,14 +524,14 @@ describe('setNumThreads', () => {
 describe('native entry points re-check their arguments', () => {
   const addon = native();
   // [N, C, K, groups, in x3, kernel x3, out x3, stride x3, dilation x3, padBefore x3]
-  const convDesc = (o: Partial<Record<'N' | 'C' | 'K' | 'g', number>> & { in?: number[]; k?: number[]; out?: number[] } = {}) => [
+  const convDesc = (o: Partial<Record<'N' | 'C' | 'K' | 'g', number>> & { in?: number[]; k?: number[]; out?: number[] } = {}) => Float64Array.of(
     o.N ?? 1, o.C ?? 1, o.K ?? 1, o.g ?? 1, ...(o.in ?? [1, 1, 3]), ...(o.k ?? [1, 1, 1]), ...(o.out ?? [1, 1, 3]),
     1, 1, 1, 1, 1, 1, 0, 0, 0,
-  ];
+  );
   // [kind, countIncludePad, planes, in x3, kernel x3, out x3, stride x3, dilation x3, padBefore x3, padAfter x3]
-  const poolDesc = (kind = 0, inW = 4, k = 2, outW = 2, padBefore = 0, padAfter = 0) => [
+  const poolDesc = (kind = 0, inW = 4, k = 2, outW = 2, padBefore = 0, padAfter = 0) => Float64Array.of(
     kind, 1, 1, 1, 1, inW, 1, 1, k, 1, 1, outW, 1, 1, k, 1, 1, 1, 0, 0, padBefore, 0, 0, padAfter,
-  ];
+  );
   const f = (n: number) => new Float32Array(n);
   const nativeThrow = (call: () => unknown, cls: ErrorClass, fn: string, ...parts: string[]) =>
     expectErr(thrown(call), cls, `convnd native ${fn}`, ...parts);
@@ -547,17 +547,20 @@ describe('native entry points re-check their arguments', () => {
 
   it('rejects a descriptor of the wrong length or kind', () => {
     nativeThrow(() => addon.convForward(f(3), f(1), null, f(3), convDesc().slice(0, 21)), RangeError, 'convForward', 'descriptor', '22');
-    nativeThrow(() => addon.convForward(f(3), f(1), null, f(3), [...convDesc(), 0]), RangeError, 'convForward', 'descriptor');
+    nativeThrow(() => addon.convForward(f(3), f(1), null, f(3), Float64Array.of(...convDesc(), 0)), RangeError, 'convForward', 'descriptor');
     nativeThrow(() => addon.convForward(f(3), f(1), null, f(3), 'desc' as never), TypeError, 'convForward', 'descriptor');
+    // A plain array or another typed array is not a descriptor.
+    nativeThrow(() => addon.convForward(f(3), f(1), null, f(3), Array.from(convDesc()) as never), TypeError, 'convForward', 'Float64Array');
+    nativeThrow(() => addon.convForward(f(3), f(1), null, f(3), Float32Array.from(convDesc()) as never), TypeError, 'convForward', 'Float64Array');
     nativeThrow(() => addon.convForward(f(3), f(1), null, f(3), undefined as never), TypeError, 'convForward', 'descriptor');
     nativeThrow(() => addon.poolForward(f(4), f(2), poolDesc().slice(1)), RangeError, 'poolForward', 'descriptor', '24');
   });
 
-  it('rejects non-integer, non-number and non-finite descriptor entries', () => {
-    for (const [i, v, cls] of [[0, 1.5, RangeError], [4, NaN, RangeError], [6, Infinity, RangeError], [2, '1', TypeError], [3, null, TypeError], [1, 2 ** 60, RangeError]] as const) {
-      const d: unknown[] = convDesc();
+  it('rejects non-integer, non-finite and unsafe descriptor entries', () => {
+    for (const [i, v] of [[0, 1.5], [4, NaN], [6, Infinity], [2, -Infinity], [1, 2 ** 60]] as const) {
+      const d = convDesc();
       d[i] = v;
-      nativeThrow(() => addon.convForward(f(3), f(1), null, f(3), d as number[]), cls, 'convForward', 'descriptor');
+      nativeThrow(() => addon.convForward(f(3), f(1), null, f(3), d), RangeError, 'convForward', `descriptor[${i}]`, 'safe integer');
     }
   });
 
@@ -580,7 +583,7 @@ describe('native entry points re-check their arguments', () => {
     nativeThrow(() => addon.convForward(f(1), f(1), null, f(1), convDesc({ N: 2 ** 30, C: 2 ** 30 })), RangeError, 'convForward');
     nativeThrow(() => addon.convForward(f(1), f(1), null, f(1), convDesc({ in: [2 ** 20, 2 ** 20, 2 ** 20], out: [1, 1, 1] })), RangeError, 'convForward');
     nativeThrow(() => addon.convForward(f(1), f(1), null, f(1), convDesc({ K: 2 ** 40, C: 2 ** 20 })), RangeError, 'convForward');
-    nativeThrow(() => addon.poolForward(f(1), f(1), [0, 1, 2 ** 40, 2 ** 20, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0]), RangeError, 'poolForward');
+    nativeThrow(() => addon.poolForward(f(1), f(1), Float64Array.of(0, 1, 2 ** 40, 2 ** 20, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0)), RangeError, 'poolForward');
   });
 
   it('rejects buffers of the wrong length or type', () => {
