@@ -10,7 +10,7 @@ constexpr int64_t kRowBufferFloats = 24 * 1024;
 
 // The input rows one register tile reads are kept to this many floats (16 KiB), so that they
 // stay in L1 beside one block of packed weights while every output-channel block reads them.
-constexpr int64_t kTileRowsFloats = 4 * 1024;
+constexpr int64_t kTileRowsFloats = 2048;
 
 // Output positions one task covers along the innermost axis (several register tiles).
 constexpr int64_t kTaskWidth = 256;
