@@ -1,6 +1,7 @@
 #include "band_gemm.h"
 
 #include <algorithm>
+#include <memory>
 #include <vector>
 #include "row_buffer.h"
 #include "thread_pool.h"
@@ -164,7 +165,9 @@ bool runBandedGemm(const KernelTable& kernels, const WindowedGemm& p, const Gemm
   const int64_t outVolume = p.outExtent[0] * p.outExtent[1] * p.outExtent[2];
 
   struct Workspace {
-    std::vector<float> blocks, acc;
+    std::vector<float> blocks;
+    // Not zeroed: the first channel chunk's tiles store every position before any is read.
+    std::unique_ptr<float[]> acc;
     std::vector<const float*> rows;
   };
   std::vector<Workspace> spaces(static_cast<size_t>(pool.threads()));
@@ -216,7 +219,7 @@ bool runBandedGemm(const KernelTable& kernels, const WindowedGemm& p, const Gemm
         args.weights = plan.weights(g, kb, c0);
         for (int64_t tile = 0; tile < tiles; ++tile) {
           args.rowOffset = tile * T;
-          args.out = ws.acc.data() + kb * accPitch + tile * T;
+          args.out = ws.acc.get() + kb * accPitch + tile * T;
           (positions - tile * T <= plan.tail->tileWidth ? plan.tail->fn : plan.kernel->fn)(args);
         }
       }
@@ -230,10 +233,10 @@ bool runBandedGemm(const KernelTable& kernels, const WindowedGemm& p, const Gemm
     for (int64_t k = 0; k < p.outPerGroup; ++k) {
       const float b = p.bias ? p.bias[g * p.outPerGroup + k] : 0.0f;
       for (int64_t r = 0; r < rows; ++r) {
-        const float* __restrict src = ws.acc.data() + k * accPitch + r * pitch;
+        const float* __restrict src = ws.acc.get() + k * accPitch + r * pitch;
         float* __restrict dst = outBase + k * outVolume + r * outRowStride;
         if (aw.outStep == 1) {
-          for (int64_t u = 0; u < width; ++u) dst[u] = src[u] + b;  // vectorised: no aliasing
+          kernels.addScalar(dst, src, width, b);
         } else {
           for (int64_t u = 0; u < width; ++u) dst[u * aw.outStep] = src[u] + b;
         }
@@ -243,11 +246,11 @@ bool runBandedGemm(const KernelTable& kernels, const WindowedGemm& p, const Gemm
 
   pool.parallelFor(tasks, [&](int64_t task, int worker) {
     Workspace& ws = spaces[static_cast<size_t>(worker)];
-    if (ws.acc.empty()) {
-      // Zeroed once: floats between rows that no fill writes are read (and thrown away) by
-      // the positions between rows, which must never see uninitialised memory.
+    if (!ws.acc) {
+      // Blocks are zeroed once: floats between rows that no fill writes are read (and thrown
+      // away) by the positions between rows, which must never see uninitialised memory.
       ws.blocks.assign(static_cast<size_t>(chunk * plan.tD * blockFloats), 0.0f);
-      ws.acc.assign(static_cast<size_t>(plan.kPadded * accPitch), 0.0f);
+      ws.acc.reset(new float[static_cast<size_t>(plan.kPadded * accPitch)]);
     }
     const int64_t end = std::min(items, (task + 1) * perTask);
     for (int64_t item = task * perTask; item < end; ++item) runBand(ws, item);

@@ -110,6 +110,8 @@ struct KernelTable {
   PoolColumnsFn poolColumns[3];  // [max, min, sum]
   // dst[v] = src[2 v] for v < n (stride-2 rows into the row buffer); reads src[0, 2n - 1).
   void (*copyStride2)(float* dst, const float* src, int64_t n);
+  // dst[i] = src[i] + b for i < n (dst and src do not overlap).
+  void (*addScalar)(float* dst, const float* src, int64_t n, float b);
   // Peak-rate probe: fmaPeakLoop(n) performs n * fmaFlopsPerIteration flops of pure FMA.
   int fmaFlopsPerIteration;
   float (*fmaPeakLoop)(int64_t iterations);
