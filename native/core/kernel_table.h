@@ -112,6 +112,8 @@ struct KernelTable {
   void (*copyStride2)(float* dst, const float* src, int64_t n);
   // dst[i] = src[i] + b for i < n (dst and src do not overlap).
   void (*addScalar)(float* dst, const float* src, int64_t n, float b);
+  // dst[i] = src[i] * (s * scale[i]) for i < n.
+  void (*scaleRow)(float* dst, const float* src, const float* scale, int64_t n, float s);
   // Peak-rate probe: fmaPeakLoop(n) performs n * fmaFlopsPerIteration flops of pure FMA.
   int fmaFlopsPerIteration;
   float (*fmaPeakLoop)(int64_t iterations);

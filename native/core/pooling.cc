@@ -106,9 +106,14 @@ namespace {
 // Forward pooling with stride 1 or 2 along the innermost axis, separably: per output row, the
 // window's input rows are first reduced into one row (poolColumns, contiguous and vectorised),
 // written between fill values that stand for the padding (-inf for max, +inf for min, 0 for
-// sums, so padding never wins and adds nothing; a NaN still wins); then that one row is
-// reduced along its taps (poolRows). No edge cases remain, and a 3x3 window costs 3 + 3
-// reductions a position instead of 9. Averages divide by divisors() afterwards.
+// sums, so padding never wins and adds nothing; a NaN still wins); then that row is reduced
+// along its taps (poolRows). No edge cases remain, and a 3x3 window costs 3 + 3 reductions a
+// position instead of 9. Averages divide by divisors() afterwards.
+//
+// Rows are short in typical layers (56 or 112 floats), so a call per row would cost as much
+// as the arithmetic: the reduced rows of a block of output rows are laid out `pitch` apart
+// (a multiple of the stride), and one poolRows call reduces the taps of the whole block as a
+// single virtual row whose row r starts at output position r * pitch / stride.
 void poolForwardDirect(const KernelTable& k, const PoolDesc& d, const float* x, float* y,
                        const std::vector<double>* div) {
   const int kind = static_cast<int>(d.kind);
@@ -117,24 +122,47 @@ void poolForwardDirect(const KernelTable& k, const PoolDesc& d, const float* x, 
   const PoolColumnsFn reduceRows = k.poolColumns[kind];
   std::vector<int64_t> tapOffset;
   for (int64_t j = 0; j < d.kernel[2]; ++j) tapOffset.push_back(j * d.dilation[2]);
-  // The taps kernel computes whole registers: outPadded positions, reading up to `reach`
-  // (stride 2 loads one float past its last tap).
-  const int64_t outPadded = roundUp(outW, k.lanes);
-  const int64_t reach = (outPadded - 1) * s + tapOffset.back() + s;
-  const int64_t rowLength = std::max(reach, d.padBefore[2] + W);
+  // A row's taps read up to `reach` floats from its start; stride 2 loads one float past the
+  // last tap. The pitch keeps every row's first output at a whole output position.
+  const int64_t reach = (outW - 1) * s + tapOffset.back() + s;
+  const int64_t pitch = roundUp(std::max(reach, d.padBefore[2] + W), s);
+  const int64_t outPitch = pitch / s;
+  const int64_t rowsOut = d.out[0] * d.out[1];
+  // Rows a block holds: about kBlockFloats of reduced rows, which stay in L1/L2 between the
+  // two passes.
+  constexpr int64_t kBlockFloats = 8 * 1024;
+  const int64_t blockRows = std::clamp<int64_t>(kBlockFloats / pitch, 1, rowsOut);
+  // The taps kernel computes whole registers, reading up to a register of outputs past the
+  // block (each reads s floats more).
+  const int64_t blockOutputs = roundUp(blockRows * outPitch, k.lanes);
+  const int64_t bufferFloats = blockOutputs * s + tapOffset.back() + s;
   std::vector<float> inverseW;
   if (kind == 2)
     for (double count : div[2]) inverseW.push_back(static_cast<float>(1.0 / count));
   const float fill = kind == 0 ? -INFINITY : kind == 1 ? INFINITY : 0.0f;
-  ThreadPool::instance().parallelFor(d.planes, [&](int64_t plane, int) {
-    const float* xPlane = x + plane * d.inVolume();
-    // Fill everywhere once: only [padBefore, padBefore + W) is rewritten, row after row.
-    std::vector<float> padded(static_cast<size_t>(rowLength), fill), reduced(static_cast<size_t>(outPadded));
+  struct Workspace {
+    std::vector<float> padded, reduced;
     std::vector<const float*> rows;
+  };
+  ThreadPool& pool = ThreadPool::instance();
+  std::vector<Workspace> spaces(static_cast<size_t>(pool.threads()));
+  pool.parallelFor(d.planes, [&](int64_t plane, int worker) {
+    const float* xPlane = x + plane * d.inVolume();
+    Workspace& ws = spaces[static_cast<size_t>(worker)];
+    // Filled once: only each row's [padBefore, padBefore + W) is ever rewritten. Rows of a
+    // short last block keep older rows' values, which only positions thrown away read.
+    if (ws.padded.empty()) {
+      ws.padded.assign(static_cast<size_t>(bufferFloats), fill);
+      ws.reduced.assign(static_cast<size_t>(blockOutputs), 0.0f);
+    }
+    std::vector<const float*>& rows = ws.rows;
+    std::vector<float>& padded = ws.padded;
     const float* paddedRow = padded.data();
-    const PoolRowsArgs taps{&paddedRow, 1, tapOffset.data(), static_cast<int32_t>(tapOffset.size()), outPadded, reduced.data()};
-    for (int64_t od = 0; od < d.out[0]; ++od)
-      for (int64_t oh = 0; oh < d.out[1]; ++oh) {
+    PoolRowsArgs taps{&paddedRow, 1, tapOffset.data(), static_cast<int32_t>(tapOffset.size()), 0, ws.reduced.data()};
+    for (int64_t row0 = 0; row0 < rowsOut; row0 += blockRows) {
+      const int64_t count = std::min(blockRows, rowsOut - row0);
+      for (int64_t r = 0; r < count; ++r) {
+        const int64_t od = (row0 + r) / d.out[1], oh = (row0 + r) % d.out[1];
         rows.clear();
         for (int64_t kd = 0; kd < d.kernel[0]; ++kd)
           for (int64_t kh = 0; kh < d.kernel[1]; ++kh) {
@@ -142,17 +170,23 @@ void poolForwardDirect(const KernelTable& k, const PoolDesc& d, const float* x, 
             const int64_t ih = oh * d.stride[1] + kh * d.dilation[1] - d.padBefore[1];
             if (id >= 0 && id < d.in[0] && ih >= 0 && ih < d.in[1]) rows.push_back(xPlane + (id * d.in[1] + ih) * W);
           }
-        reduceRows(rows.data(), static_cast<int64_t>(rows.size()), W, padded.data() + d.padBefore[2]);
-        reduceTaps(taps);
-        float* yRow = y + plane * d.outVolume() + (od * d.out[1] + oh) * outW;
+        reduceRows(rows.data(), static_cast<int64_t>(rows.size()), W, padded.data() + r * pitch + d.padBefore[2]);
+      }
+      taps.count = roundUp(count * outPitch, k.lanes);
+      reduceTaps(taps);
+      for (int64_t r = 0; r < count; ++r) {
+        const int64_t od = (row0 + r) / d.out[1], oh = (row0 + r) % d.out[1];
+        const float* src = ws.reduced.data() + r * outPitch;
+        float* yRow = y + plane * d.outVolume() + (row0 + r) * outW;
         if (kind == 2) {
-          // Multiplying by reciprocals (within 2e-7 of dividing) keeps this loop vectorisable.
+          // Multiplying by reciprocals: within 2e-7 of dividing, and vectorised.
           const float rowScale = static_cast<float>(1.0 / (div[0][static_cast<size_t>(od)] * div[1][static_cast<size_t>(oh)]));
-          for (int64_t ow = 0; ow < outW; ++ow) yRow[ow] = reduced[static_cast<size_t>(ow)] * (rowScale * inverseW[static_cast<size_t>(ow)]);
+          k.scaleRow(yRow, src, inverseW.data(), outW, rowScale);
         } else {
-          std::copy(reduced.begin(), reduced.begin() + outW, yRow);
+          std::copy(src, src + outW, yRow);
         }
       }
+    }
   }, d.yLength() * d.kernel[0] * d.kernel[1] * d.kernel[2]);
 }
 

@@ -25,6 +25,7 @@ struct Avx2 {
   static reg set1(float f) { return _mm256_set1_ps(f); }
   static reg fmadd(reg a, reg b, reg c) { return _mm256_fmadd_ps(a, b, c); }
   static reg add(reg a, reg b) { return _mm256_add_ps(a, b); }
+  static reg mul(reg a, reg b) { return _mm256_mul_ps(a, b); }
   template <bool IsMax>
   static mask beats(reg v, reg acc) {
     reg better = IsMax ? _mm256_cmp_ps(v, acc, _CMP_GT_OQ) : _mm256_cmp_ps(v, acc, _CMP_LT_OQ);

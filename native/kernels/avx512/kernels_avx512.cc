@@ -31,6 +31,7 @@ struct Avx512 {
   static reg set1(float f) { return _mm512_set1_ps(f); }
   static reg fmadd(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }
   static reg add(reg a, reg b) { return _mm512_add_ps(a, b); }
+  static reg mul(reg a, reg b) { return _mm512_mul_ps(a, b); }
   template <bool IsMax>
   static mask beats(reg v, reg acc) {
     mask better = IsMax ? _mm512_cmp_ps_mask(v, acc, _CMP_GT_OQ) : _mm512_cmp_ps_mask(v, acc, _CMP_LT_OQ);

@@ -4,7 +4,7 @@
 // This header deliberately uses no standard-library templates for the same reason.
 //
 // V provides: reg, mask, lanes, zero(), load(p), store(p, r), set1(f), fmadd(a, b, c) = a*b+c,
-// add(a, b), beats<IsMax>(v, acc) (v > acc, or v is NaN and acc is not),
+// add(a, b), mul(a, b), beats<IsMax>(v, acc) (v > acc, or v is NaN and acc is not),
 // extreme<IsMax>(acc, v) (the larger/smaller, a NaN in acc or v wins),
 // blend(m, ifTrue, ifFalse), and tapIndex registers as float vectors.
 #pragma once
@@ -273,15 +273,17 @@ void poolRowsTile(const PoolRowsArgs& a) {
 
 // out[i] = the reduction over r of rows[r][i], i in [0, n) (Kind: 0 max, 1 min, 2 sum; no rows
 // gives the fill value): the vertical half of a separable pooling window. The same rules as
-// V::extreme in the scalar remainder: a NaN wins and is kept.
-template <class V, int Kind>
-void poolColumns(const float* const* rows, int64_t rowCount, int64_t n, float* out) {
+// V::extreme in the scalar remainder: a NaN wins and is kept. Rows > 0 fixes the row count at
+// compile time (rows are short, so the loop over them would cost as much as the arithmetic).
+template <class V, int Kind, int Rows>
+void poolColumnsRows(const float* const* rows, int64_t rowCount, int64_t n, float* out) {
   constexpr int L = V::lanes;
+  const int64_t count = Rows > 0 ? Rows : rowCount;
   const float fill = Kind == 0 ? -INFINITY : Kind == 1 ? INFINITY : 0.0f;
   int64_t i = 0;
   for (; i + 2 * L <= n; i += 2 * L) {
     typename V::reg a0 = V::set1(fill), a1 = a0;
-    for (int64_t r = 0; r < rowCount; ++r) {
+    for (int64_t r = 0; r < count; ++r) {
       const typename V::reg x0 = V::load(rows[r] + i), x1 = V::load(rows[r] + i + L);
       a0 = Kind == 2 ? V::add(a0, x0) : V::template extreme<Kind == 0>(a0, x0);
       a1 = Kind == 2 ? V::add(a1, x1) : V::template extreme<Kind == 0>(a1, x1);
@@ -291,14 +293,14 @@ void poolColumns(const float* const* rows, int64_t rowCount, int64_t n, float* o
   }
   for (; i + L <= n; i += L) {
     typename V::reg a = V::set1(fill);
-    for (int64_t r = 0; r < rowCount; ++r)
+    for (int64_t r = 0; r < count; ++r)
       a = Kind == 2 ? V::add(a, V::load(rows[r] + i)) : V::template extreme<Kind == 0>(a, V::load(rows[r] + i));
     V::store(out + i, a);
   }
   // Fewer than a register's worth: selects rather than branches, which random data mispredicts.
   for (; i < n; ++i) {
     float acc = fill;
-    for (int64_t r = 0; r < rowCount; ++r) {
+    for (int64_t r = 0; r < count; ++r) {
       const float v = rows[r][i];
       if (Kind == 2) {
         acc += v;
@@ -309,6 +311,26 @@ void poolColumns(const float* const* rows, int64_t rowCount, int64_t n, float* o
     }
     out[i] = acc;
   }
+}
+
+template <class V, int Kind>
+void poolColumns(const float* const* rows, int64_t rowCount, int64_t n, float* out) {
+  switch (rowCount) {
+    case 2: return poolColumnsRows<V, Kind, 2>(rows, rowCount, n, out);
+    case 3: return poolColumnsRows<V, Kind, 3>(rows, rowCount, n, out);
+    case 4: return poolColumnsRows<V, Kind, 4>(rows, rowCount, n, out);
+    default: return poolColumnsRows<V, Kind, 0>(rows, rowCount, n, out);
+  }
+}
+
+// dst[i] = src[i] * (s * scale[i]) for i < n: window sums to averages.
+template <class V>
+void scaleRow(float* dst, const float* src, const float* scale, int64_t n, float s) {
+  constexpr int L = V::lanes;
+  const typename V::reg sv = V::set1(s);
+  int64_t i = 0;
+  for (; i + L <= n; i += L) V::store(dst + i, V::mul(V::load(src + i), V::mul(sv, V::load(scale + i))));
+  for (; i < n; ++i) dst[i] = src[i] * (s * scale[i]);
 }
 
 // dst[i] = src[i] + b for i < n: accumulators to the output with the bias added. The drivers
@@ -356,6 +378,7 @@ KernelTable makeKernelTable(const char* isa, void (*copyStride2)(float*, const f
   t.poolColumns[1] = &poolColumns<V, 1>;
   t.poolColumns[2] = &poolColumns<V, 2>;
   t.addScalar = &addScalar<V>;
+  t.scaleRow = &scaleRow<V>;
   t.fmaFlopsPerIteration = 2 * kFmaChains * V::lanes;
   t.fmaPeakLoop = &fmaPeakLoop<V>;
   return t;

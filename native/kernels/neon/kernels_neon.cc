@@ -21,6 +21,7 @@ struct Neon {
   static reg set1(float f) { return vdupq_n_f32(f); }
   static reg fmadd(reg a, reg b, reg c) { return vfmaq_f32(c, a, b); }
   static reg add(reg a, reg b) { return vaddq_f32(a, b); }
+  static reg mul(reg a, reg b) { return vmulq_f32(a, b); }
   template <bool IsMax>
   static mask beats(reg v, reg acc) {
     mask better = IsMax ? vcgtq_f32(v, acc) : vcltq_f32(v, acc);

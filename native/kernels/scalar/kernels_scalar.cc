@@ -25,6 +25,10 @@ struct Scalar {
     for (int i = 0; i < 4; ++i) a.v[i] += b.v[i];
     return a;
   }
+  static reg mul(reg a, reg b) {
+    for (int i = 0; i < 4; ++i) a.v[i] *= b.v[i];
+    return a;
+  }
   template <bool IsMax>
   static mask beats(reg v, reg acc) {
     mask m;
