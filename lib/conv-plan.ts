@@ -44,7 +44,21 @@ export interface ConvPlan {
  * have size 1 (padding 0).
  */
 export function descriptor(p: ConvPlan): Float64Array {
-  const d = new Float64Array(22);
+  return writeDescriptor(new Float64Array(22), p);
+}
+
+// Allocating a typed array costs about as much as the rest of a small call's checks.
+const shared = new Float64Array(22);
+
+/**
+ * descriptor(p) in one array shared by every call: only for a native call made at once, which
+ * copies it before returning (the async entry points too, when they queue their job).
+ */
+export function descriptorForCall(p: ConvPlan): Float64Array {
+  return writeDescriptor(shared, p);
+}
+
+function writeDescriptor(d: Float64Array, p: ConvPlan): Float64Array {
   d[0] = p.batch;
   d[1] = p.inChannels;
   d[2] = p.outChannels;

@@ -1,6 +1,6 @@
 // Public convolution functions: forward, gradients and transposed convolution, sync and async.
 import {
-  checkBias, checkSameShape, type ConvOptions, type ConvPlan, type ConvTransposeOptions, descriptor,
+  checkBias, checkSameShape, type ConvOptions, type ConvPlan, type ConvTransposeOptions, descriptorForCall,
   planConv, planConvTranspose, shapeOf,
 } from './conv-plan.js';
 import { native } from './native.js';
@@ -49,7 +49,7 @@ interface ForwardCall {
   out: Float32Array | null;
   length: number;
   shape: number[];
-  desc: Float64Array;
+  plan: ConvPlan;
   signal: AbortSignal | undefined;
 }
 
@@ -64,12 +64,12 @@ function prepareConv(fn: string, xArg: unknown, wArg: unknown, options: unknown,
   const length = shape.reduce((a, b) => a * b, 1);
   const out = callerOutput(fn, opts.out, length);
   checkOutNotInput(fn, out, { x: x.data, w: w.data, bias });
-  return { x, w, bias, out, length, shape, desc: descriptor(plan), signal: checkSignal(fn, opts.signal) };
+  return { x, w, bias, out, length, shape, plan, signal: checkSignal(fn, opts.signal) };
 }
 
 function forwardSync(fn: string, c: ForwardCall): Tensor {
   const y = c.out ?? allocateOutput(fn, c.length);
-  native().convForward(c.x.data, c.w.data, c.bias, y, c.desc);
+  native().convForward(c.x.data, c.w.data, c.bias, y, descriptorForCall(c.plan));
   return { data: y, shape: c.shape };
 }
 
@@ -96,7 +96,7 @@ export function conv3d(x: TensorLike, w: TensorLike, options?: ConvOptions): Ten
  */
 export async function convAsync(x: TensorLike, w: TensorLike, options?: ConvOptions): Promise<Tensor> {
   const c = prepareConv('convAsync', x, w, options);
-  const y = await runNative('convAsync', c.signal, () => native().convForwardAsync(c.x.data, c.w.data, c.bias, c.out, c.desc));
+  const y = await runNative('convAsync', c.signal, () => native().convForwardAsync(c.x.data, c.w.data, c.bias, c.out, descriptorForCall(c.plan)));
   return { data: y, shape: c.shape };
 }
 
@@ -115,7 +115,6 @@ interface BackwardCall {
   x: Tensor;
   w: Tensor;
   plan: ConvPlan;
-  desc: Float64Array;
   want: { input: boolean; weight: boolean; bias: boolean };
   out: { dx: Float32Array | null; dw: Float32Array | null; db: Float32Array | null };
   signal: AbortSignal | undefined;
@@ -144,7 +143,7 @@ function prepareBackward(fn: string, dyArg: unknown, xArg: unknown, wArg: unknow
   checkOutNotInput(fn, out.dx, inputs, 'out.dx');
   checkOutNotInput(fn, out.dw, { ...inputs, 'out.dx': out.dx }, 'out.dw');
   checkOutNotInput(fn, out.db, { ...inputs, 'out.dx': out.dx, 'out.dw': out.dw }, 'out.db');
-  return { dy, x, w, plan, desc: descriptor(plan), want, out, signal: checkSignal(fn, opts.signal) };
+  return { dy, x, w, plan, want, out, signal: checkSignal(fn, opts.signal) };
 }
 
 /** Gradients of sum(conv(x, w) * dy) with respect to x, w and the bias (sums over the batch). */
@@ -155,15 +154,15 @@ export function convBackward(dy: TensorLike, x: TensorLike, w: TensorLike, optio
   const addon = native();
   if (c.want.input) {
     grads.dx = { data: c.out.dx ?? allocateOutput(fn, lengthOf(c.x.data)), shape: c.x.shape };
-    addon.convBackwardData(c.dy.data, c.w.data, null, grads.dx.data, c.desc);
+    addon.convBackwardData(c.dy.data, c.w.data, null, grads.dx.data, descriptorForCall(c.plan));
   }
   if (c.want.weight) {
     grads.dw = { data: c.out.dw ?? allocateOutput(fn, lengthOf(c.w.data)), shape: c.w.shape };
-    addon.convBackwardWeight(c.dy.data, c.x.data, grads.dw.data, c.desc);
+    addon.convBackwardWeight(c.dy.data, c.x.data, grads.dw.data, descriptorForCall(c.plan));
   }
   if (c.want.bias) {
     grads.db = { data: c.out.db ?? allocateOutput(fn, c.plan.outChannels), shape: [c.plan.outChannels] };
-    addon.convBackwardBias(c.dy.data, grads.db.data, c.desc);
+    addon.convBackwardBias(c.dy.data, grads.db.data, descriptorForCall(c.plan));
   }
   return grads;
 }
@@ -173,9 +172,9 @@ export async function convBackwardAsync(dy: TensorLike, x: TensorLike, w: Tensor
   const c = prepareBackward(fn, dy, x, w, options);
   const addon = native();
   const [dx, dw, db] = await Promise.all([
-    c.want.input ? runNative(fn, c.signal, () => addon.convBackwardDataAsync(c.dy.data, c.w.data, null, c.out.dx, c.desc)) : null,
-    c.want.weight ? runNative(fn, c.signal, () => addon.convBackwardWeightAsync(c.dy.data, c.x.data, c.out.dw, c.desc)) : null,
-    c.want.bias ? runNative(fn, c.signal, () => addon.convBackwardBiasAsync(c.dy.data, c.out.db, c.desc)) : null,
+    c.want.input ? runNative(fn, c.signal, () => addon.convBackwardDataAsync(c.dy.data, c.w.data, null, c.out.dx, descriptorForCall(c.plan))) : null,
+    c.want.weight ? runNative(fn, c.signal, () => addon.convBackwardWeightAsync(c.dy.data, c.x.data, c.out.dw, descriptorForCall(c.plan))) : null,
+    c.want.bias ? runNative(fn, c.signal, () => addon.convBackwardBiasAsync(c.dy.data, c.out.db, descriptorForCall(c.plan))) : null,
   ]);
   const grads: ConvGrads = {};
   if (dx) grads.dx = { data: dx, shape: c.x.shape };
@@ -193,7 +192,7 @@ function prepareTranspose(fn: string, xArg: unknown, wArg: unknown, options: unk
   const length = shape.reduce((a, b) => a * b, 1);
   const out = callerOutput(fn, opts.out, length);
   checkOutNotInput(fn, out, { x: x.data, w: w.data, bias });
-  return { x, w, bias, out, length, shape, desc: descriptor(plan), signal: checkSignal(fn, opts.signal) };
+  return { x, w, bias, out, length, shape, plan, signal: checkSignal(fn, opts.signal) };
 }
 
 /** Transposed convolution, as PyTorch's conv_transpose{1,2,3}d; w is [C_in, C_out/groups, ...kernel]. */
@@ -201,13 +200,13 @@ export function convTranspose(x: TensorLike, w: TensorLike, options?: ConvTransp
   const fn = 'convTranspose';
   const c = prepareTranspose(fn, x, w, options);
   const y = c.out ?? allocateOutput(fn, c.length);
-  native().convBackwardData(c.x.data, c.w.data, c.bias, y, c.desc);
+  native().convBackwardData(c.x.data, c.w.data, c.bias, y, descriptorForCall(c.plan));
   return { data: y, shape: c.shape };
 }
 
 export async function convTransposeAsync(x: TensorLike, w: TensorLike, options?: ConvTransposeOptions): Promise<Tensor> {
   const fn = 'convTransposeAsync';
   const c = prepareTranspose(fn, x, w, options);
-  const y = await runNative(fn, c.signal, () => native().convBackwardDataAsync(c.x.data, c.w.data, c.bias, c.out, c.desc));
+  const y = await runNative(fn, c.signal, () => native().convBackwardDataAsync(c.x.data, c.w.data, c.bias, c.out, descriptorForCall(c.plan)));
   return { data: y, shape: c.shape };
 }
