@@ -232,15 +232,14 @@ bool runBandedGemm(const KernelTable& kernels, const WindowedGemm& p, const Gemm
     const int64_t outRowStride = ah.outStep * p.outExtent[2];
     for (int64_t k = 0; k < p.outPerGroup; ++k) {
       const float b = p.bias ? p.bias[g * p.outPerGroup + k] : 0.0f;
-      for (int64_t r = 0; r < rows; ++r) {
-        const float* __restrict src = ws.acc.get() + k * accPitch + r * pitch;
-        float* __restrict dst = outBase + k * outVolume + r * outRowStride;
-        if (aw.outStep == 1) {
-          kernels.addScalar(dst, src, width, b);
-        } else {
-          for (int64_t u = 0; u < width; ++u) dst[u * aw.outStep] = src[u] + b;
-        }
+      const float* src = ws.acc.get() + k * accPitch;
+      float* dst = outBase + k * outVolume;
+      if (aw.outStep == 1) {
+        kernels.addScalar(dst, outRowStride, src, pitch, rows, width, b);
+        continue;
       }
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t u = 0; u < width; ++u) dst[r * outRowStride + u * aw.outStep] = src[r * pitch + u] + b;
     }
   };
 

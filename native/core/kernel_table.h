@@ -110,8 +110,8 @@ struct KernelTable {
   PoolColumnsFn poolColumns[3];  // [max, min, sum]
   // dst[v] = src[2 v] for v < n (stride-2 rows into the row buffer); reads src[0, 2n - 1).
   void (*copyStride2)(float* dst, const float* src, int64_t n);
-  // dst[i] = src[i] + b for i < n (dst and src do not overlap).
-  void (*addScalar)(float* dst, const float* src, int64_t n, float b);
+  // dst[r * dstStride + i] = src[r * srcStride + i] + b for r < rows, i < n (no overlap).
+  void (*addScalar)(float* dst, int64_t dstStride, const float* src, int64_t srcStride, int64_t rows, int64_t n, float b);
   // dst[i] = src[i] * (s * scale[i]) for i < n.
   void (*scaleRow)(float* dst, const float* src, const float* scale, int64_t n, float s);
   // Peak-rate probe: fmaPeakLoop(n) performs n * fmaFlopsPerIteration flops of pure FMA.

@@ -109,7 +109,7 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
         const float* __restrict src = ws.acc.data() + (tile * kPadded + k) * T;
         float* __restrict dst = outBase + k * outVolume + aw.outStep * u0;
         if (aw.outStep == 1) {
-          kernels.addScalar(dst, src, valid, b);
+          kernels.addScalar(dst, 0, src, 0, 1, valid, b);
         } else {
           for (int64_t u = 0; u < valid; ++u) dst[u * aw.outStep] = src[u] + b;
         }

@@ -333,19 +333,22 @@ void scaleRow(float* dst, const float* src, const float* scale, int64_t n, float
   for (; i < n; ++i) dst[i] = src[i] * (s * scale[i]);
 }
 
-// dst[i] = src[i] + b for i < n: accumulators to the output with the bias added. The drivers
-// are compiled for the baseline ISA; on a small layer this copy is a tenth of the call.
+// dst[r * dstStride + i] = src[r * srcStride + i] + b for r < rows, i < n: accumulators to the
+// output with the bias added. The drivers are compiled for the baseline ISA; on a small layer
+// this copy is a tenth of the call, and a call per row would cost as much again.
 template <class V>
-void addScalar(float* dst, const float* src, int64_t n, float b) {
+void addScalar(float* dst, int64_t dstStride, const float* src, int64_t srcStride, int64_t rows, int64_t n, float b) {
   constexpr int L = V::lanes;
   const typename V::reg bv = V::set1(b);
-  int64_t i = 0;
-  for (; i + 2 * L <= n; i += 2 * L) {
-    V::store(dst + i, V::add(V::load(src + i), bv));
-    V::store(dst + i + L, V::add(V::load(src + i + L), bv));
+  for (int64_t r = 0; r < rows; ++r, dst += dstStride, src += srcStride) {
+    int64_t i = 0;
+    for (; i + 2 * L <= n; i += 2 * L) {
+      V::store(dst + i, V::add(V::load(src + i), bv));
+      V::store(dst + i + L, V::add(V::load(src + i + L), bv));
+    }
+    for (; i + L <= n; i += L) V::store(dst + i, V::add(V::load(src + i), bv));
+    for (; i < n; ++i) dst[i] = src[i] + b;
   }
-  for (; i + L <= n; i += L) V::store(dst + i, V::add(V::load(src + i), bv));
-  for (; i < n; ++i) dst[i] = src[i] + b;
 }
 
 // Builds an ISA's table from its vector type and register-blocking choices.
