@@ -62,6 +62,17 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
       for (int64_t u = 0; u < valid; ++u) dst[u * kPadded + k] = src[k * outVolume + u];
   });
 
+  // The dot path over whole output rows: consecutive rows (of every td, th) are one reduction,
+  // since dY's rows lie back to back, so `bandRows` rows are gathered per tap into columns of
+  // bandRows * T floats (about kDotBandFloats in all) and each dot runs over all of them: long
+  // vectorised reductions instead of short rows with scalar ends. The gathering copies every
+  // column once, which pays when at least 4 output channels read it (instructions counted:
+  // grouped 3x3 with 4 channels a group, 28-wide rows, 36% fewer; with 2 channels a group 55%
+  // more, depthwise 65% more).
+  const int64_t flatRows = ad.count * ah.count;
+  const bool dotBands = dotPath && wTiles == 1 && Kg >= 4;
+  constexpr int64_t kDotBandFloats = 16 * 1024;
+
   pool.parallelFor(d.groups * chunksPerGroup, [&](int64_t task, int) {
     const int64_t g = task / chunksPerGroup;
     const int64_t c0 = task % chunksPerGroup * chunk;
@@ -74,8 +85,64 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
     std::vector<float> rows(static_cast<size_t>((cEnd - c0) * rowsPerChannel * layout.rowLength + 1), 0.0f);
     std::vector<float> zeros(static_cast<size_t>(T), 0.0f);
     std::vector<const float*> colPtr(static_cast<size_t>(cols + ncAll), zeros.data());
+    const float* xGroupBase = x + g * Cg * inVolume;
+    // Fills the rows of channels [c0, cEnd) for output row (td, th) of batch item n and calls
+    // tap(col, p) with each column's T floats.
+    auto fillColumns = [&](int64_t n, int64_t td, int64_t th, int64_t t0, auto&& tap) {
+      const float* xGroup = xGroupBase + n * d.inChannels * inVolume;
+      float* row = rows.data();
+      int64_t col = 0;
+      for (int64_t c = c0; c < cEnd; ++c)
+        for (int64_t jd = 0; jd < tD; ++jd) {
+          const int64_t id = ad.inStep * td + ad.offset[jd];
+          for (int64_t jh = 0; jh < tH; ++jh, row += layout.rowLength) {
+            const int64_t ih = ah.inStep * th + ah.offset[jh];
+            const bool inside = id >= 0 && id < ad.inSize && ih >= 0 && ih < ah.inSize;
+            fillRow(layout, aw,
+                    inside ? xGroup + (c * d.in[0] + id) * d.in[1] * d.in[2] + ih * d.in[2] : nullptr,
+                    t0, 0.0f, row);
+            for (int64_t jw = 0; jw < tW; ++jw) tap(col++, row + layout.tapOffset[jw]);
+          }
+        }
+    };
+    // Lane partial sums acc[k][col][lane] for each k of the group over `length` positions of
+    // dY from dyRow (channel k at dyRow + k * outVolume), in blocks of dn columns, then the
+    // last few one at a time (a depthwise 3x3 has 9 columns: 8 + 1, not 8 + 1 padded to 8).
+    // Each column's sums keep one order.
+    auto dots = [&](const float* dyRow, int64_t length) {
+      const int64_t dn = kernels.weightDotColumns;
+      WeightDotArgs dot;
+      dot.length = length;
+      for (int64_t k = 0; k < Kg; ++k) {
+        dot.dy = dyRow + k * outVolume;
+        for (int64_t c = 0; c < cols;) {
+          const bool whole = cols - c >= dn || cols - c > 2;
+          dot.columns = colPtr.data() + c;
+          dot.acc = acc.data() + (k * (cols + ncAll) + c) * lanes;
+          (whole ? kernels.weightDot : kernels.weightDotSingle)(dot);
+          c += whole ? dn : 1;
+        }
+      }
+    };
+    if (dotBands) {
+      const int64_t bandRows = std::clamp<int64_t>(kDotBandFloats / std::max<int64_t>(1, cols * T), 1, flatRows);
+      const int64_t bandFloats = bandRows * T;
+      std::vector<float> bands(static_cast<size_t>((cols + 1) * bandFloats), 0.0f);
+      // Padding columns of a whole block read the zero column past the last.
+      for (int64_t col = 0; col < cols + ncAll; ++col)
+        colPtr[static_cast<size_t>(col)] = bands.data() + std::min(col, cols) * bandFloats;
+      for (int64_t n = 0; n < d.batch; ++n)
+        for (int64_t q0 = 0; q0 < flatRows; q0 += bandRows) {
+          const int64_t count = std::min(bandRows, flatRows - q0);
+          for (int64_t r = 0; r < count; ++r)
+            fillColumns(n, (q0 + r) / ah.count, (q0 + r) % ah.count, 0, [&](int64_t col, const float* p) {
+              std::copy(p, p + T, bands.data() + col * bandFloats + r * T);
+            });
+          dots(dy + (n * d.outChannels + g * Kg) * outVolume + q0 * T, count * T);
+        }
+    }
     int64_t rowTile = 0;
-    for (int64_t n = 0; n < d.batch; ++n)
+    for (int64_t n = 0; n < (dotBands ? 0 : d.batch); ++n)
       for (int64_t td = 0; td < ad.count; ++td)
         for (int64_t th = 0; th < ah.count; ++th)
           for (int64_t tile = 0; tile < wTiles; ++tile, ++rowTile) {
@@ -84,38 +151,9 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
             // are left out of the sums, not multiplied by a zero dy.
             const int64_t valid = std::min(T, aw.count - t0);
             const float* tileDy = dotPath ? nullptr : dyT.data() + (g * rowTiles + rowTile) * tileFloats;
-            const float* xGroup = x + (n * d.inChannels + g * Cg) * inVolume;
-            float* row = rows.data();
-            int64_t col = 0;
-            for (int64_t c = c0; c < cEnd; ++c)
-              for (int64_t jd = 0; jd < tD; ++jd) {
-                const int64_t id = ad.inStep * td + ad.offset[jd];
-                for (int64_t jh = 0; jh < tH; ++jh, row += layout.rowLength) {
-                  const int64_t ih = ah.inStep * th + ah.offset[jh];
-                  const bool inside = id >= 0 && id < ad.inSize && ih >= 0 && ih < ah.inSize;
-                  fillRow(layout, aw,
-                          inside ? xGroup + (c * d.in[0] + id) * d.in[1] * d.in[2] + ih * d.in[2] : nullptr,
-                          t0, 0.0f, row);
-                  for (int64_t jw = 0; jw < tW; ++jw) colPtr[static_cast<size_t>(col++)] = row + layout.tapOffset[jw];
-                }
-              }
+            fillColumns(n, td, th, t0, [&](int64_t col, const float* p) { colPtr[static_cast<size_t>(col)] = p; });
             if (dotPath) {
-              // Lane partial sums acc[k][col][lane] for each k of the group, over the valid positions.
-              const int64_t dn = kernels.weightDotColumns;
-              for (int64_t k = 0; k < Kg; ++k) {
-                WeightDotArgs dot;
-                dot.dy = dy + (n * d.outChannels + g * Kg + k) * outVolume + (td * d.out[1] + th) * d.out[2] + t0;
-                dot.length = valid;
-                // Blocks of dn columns, then the last few one at a time (a depthwise 3x3 has 9
-                // columns: 8 + 1, not 8 + 1 padded to 8). Each column's sums keep one order.
-                for (int64_t c = 0; c < cols;) {
-                  const bool whole = cols - c >= dn || cols - c > 2;
-                  dot.columns = colPtr.data() + c;
-                  dot.acc = acc.data() + (k * (cols + ncAll) + c) * lanes;
-                  (whole ? kernels.weightDot : kernels.weightDotSingle)(dot);
-                  c += whole ? dn : 1;
-                }
-              }
+              dots(dy + (n * d.outChannels + g * Kg) * outVolume + (td * d.out[1] + th) * d.out[2] + t0, valid);
               continue;
             }
             WeightGradArgs args;

@@ -90,6 +90,26 @@ describe.skipIf(!available)(`property tests on ${isa}`, () => {
     }
   });
 
+  // Groups of 4-8 output channels take the dot path of the weight gradient over bands of whole
+  // output rows gathered into columns; bands here cross row and depth boundaries.
+  it('grouped weight gradients over bands of rows match the reference', () => {
+    const r = rng(5);
+    for (const [xShape, wShape, groups, stride] of [
+      [[2, 8, 5, 12, 20], [8, 4, 3, 3, 3], 2, 1],
+      [[1, 12, 30, 28], [24, 4, 3, 3], 3, 1],
+      [[2, 8, 9, 41], [16, 2, 3, 5], 4, 2],
+    ] as const) {
+      const x = randomTensor(r, [...xShape]);
+      const w = randomTensor(r, [...wShape]);
+      const opts: ConvOptions = { groups, stride, padding: 1 };
+      const y = conv(x, w, opts);
+      const dy = randomTensor(r, y.shape);
+      const dw = new Float32Array(w.data.length);
+      addon.convBackwardWeightReference(dy.data, x.data, dw, descriptor(planConv('test', x, w, opts).plan));
+      expectClose(convBackward(dy, x, w, { ...opts, grads: { input: false, weight: true, bias: false } }).dw!.data, dw, `dw (w [${wShape.join(', ')}])`);
+    }
+  });
+
   it('convTranspose matches the reference', () => {
     fc.assert(fc.property(convConfig, fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 3, maxLength: 3 }), (c, op) => {
       const r = rng(c.seed);

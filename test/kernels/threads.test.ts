@@ -21,10 +21,14 @@ function runAll(): Float32Array[] {
   const xBand = randomTensor(r, [1, 64, 8, 28]);
   const wBand = randomTensor(r, [64, 64, 3, 3]);
   const yBand = conv(xBand, wBand, { padding: 1, bias: randomTensor(r, [64]) });
+  // Four output channels a group: the weight gradient's dot path over bands of rows.
+  const xGroups = randomTensor(r, [2, 8, 10, 18]);
+  const wGroups = randomTensor(r, [8, 4, 3, 3]);
+  const gGroups = convBackward(randomTensor(r, [2, 8, 10, 18]), xGroups, wGroups, { padding: 1, groups: 2, grads: { input: false, weight: true, bias: false } });
   const p = { kernel: 3, stride: 2, padding: 1 };
   const dyPool = randomTensor(r, maxPool(x, p).shape);
   return [y.data, g.dx!.data, g.dw!.data, g.db!.data, t.data, maxPool(x, p).data,
-    maxPoolBackward(dyPool, x, p).data, avgPoolBackward(dyPool, x, p).data, yBand.data];
+    maxPoolBackward(dyPool, x, p).data, avgPoolBackward(dyPool, x, p).data, yBand.data, gGroups.dw!.data];
 }
 
 describe.skipIf(!available)(`thread-count determinism on ${isa}`, () => {
