@@ -34,7 +34,8 @@ namespace tiles {
 
 // acc[m][v] += w[m] * x[v]: the x row is loaded once per tap and reused by MR channels.
 // Taps > 0 fixes the taps per row at compile time (1 for pointwise layers, 3 for 3-wide
-// windows): the tap loop unrolls, so a row costs no loop overhead beyond its FMAs.
+// windows, 2 for their stride-2 data gradients): the tap loop unrolls, so a row costs no loop
+// overhead beyond its FMAs.
 template <class V, int MR, int NV, int Taps>
 void gemmTileTaps(const GemmTileArgs& a) {
   constexpr int L = V::lanes;
@@ -85,6 +86,7 @@ template <class V, int MR, int NV>
 void gemmTile(const GemmTileArgs& a) {
   switch (a.taps) {
     case 1: return gemmTileTaps<V, MR, NV, 1>(a);
+    case 2: return gemmTileTaps<V, MR, NV, 2>(a);  // stride-2 phases of a 3-wide data gradient
     case 3: return gemmTileTaps<V, MR, NV, 3>(a);
     default: return gemmTileTaps<V, MR, NV, 0>(a);
   }
