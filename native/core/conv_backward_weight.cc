@@ -72,6 +72,11 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
   const int64_t flatRows = ad.count * ah.count;
   const bool dotBands = dotPath && wTiles == 1 && Kg >= 4;
   constexpr int64_t kDotBandFloats = 16 * 1024;
+  // Otherwise, on the dot path, an input row serves every output row whose window covers it
+  // (3 for a 3-high kernel at stride 1): with whole-row tiles and one tap along D, each row is
+  // filled once per (n, td) into a cache of the chunk's planes, not once per output row.
+  constexpr int64_t kPlaneRowsFloats = 64 * 1024;
+  const bool planeRows = dotPath && !dotBands && wTiles == 1 && tD == 1;
 
   pool.parallelFor(d.groups * chunksPerGroup, [&](int64_t task, int) {
     const int64_t g = task / chunksPerGroup;
@@ -141,8 +146,41 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
           dots(dy + (n * d.outChannels + g * Kg) * outVolume + q0 * T, count * T);
         }
     }
+    const bool cachePlanes = planeRows && (cEnd - c0) * ah.inSize * layout.rowLength <= kPlaneRowsFloats;
+    if (cachePlanes) {
+      const int64_t channels = cEnd - c0;
+      std::vector<float> plane(static_cast<size_t>(channels * ah.inSize * layout.rowLength), 0.0f);
+      std::vector<float> zeroRow(static_cast<size_t>(layout.rowLength), 0.0f);
+      std::vector<char> filled(static_cast<size_t>(channels * ah.inSize));
+      for (int64_t n = 0; n < d.batch; ++n)
+        for (int64_t td = 0; td < ad.count; ++td) {
+          std::fill(filled.begin(), filled.end(), 0);
+          const int64_t id = ad.inStep * td + ad.offset[0];
+          const float* xGroup = xGroupBase + n * d.inChannels * inVolume;
+          for (int64_t th = 0; th < ah.count; ++th) {
+            int64_t col = 0;
+            for (int64_t c = c0; c < cEnd; ++c)
+              for (int64_t jh = 0; jh < tH; ++jh) {
+                const int64_t ih = ah.inStep * th + ah.offset[jh];
+                const float* row = zeroRow.data();
+                if (id >= 0 && id < ad.inSize && ih >= 0 && ih < ah.inSize) {
+                  const int64_t slot = (c - c0) * ah.inSize + ih;
+                  float* cached = plane.data() + slot * layout.rowLength;
+                  if (!filled[static_cast<size_t>(slot)]) {
+                    fillRow(layout, aw, xGroup + (c * d.in[0] + id) * d.in[1] * d.in[2] + ih * d.in[2], 0, 0.0f, cached);
+                    filled[static_cast<size_t>(slot)] = 1;
+                  }
+                  row = cached;
+                }
+                for (int64_t jw = 0; jw < tW; ++jw) colPtr[static_cast<size_t>(col++)] = row + layout.tapOffset[jw];
+              }
+            dots(dy + (n * d.outChannels + g * Kg) * outVolume + (td * d.out[1] + th) * d.out[2], T);
+          }
+        }
+    }
+    // The general path: every row tile fills its own rows.
     int64_t rowTile = 0;
-    for (int64_t n = 0; n < (dotBands ? 0 : d.batch); ++n)
+    for (int64_t n = 0; n < (dotBands || cachePlanes ? 0 : d.batch); ++n)
       for (int64_t td = 0; td < ad.count; ++td)
         for (int64_t th = 0; th < ah.count; ++th)
           for (int64_t tile = 0; tile < wTiles; ++tile, ++rowTile) {

@@ -25,10 +25,13 @@ function runAll(): Float32Array[] {
   const xGroups = randomTensor(r, [2, 8, 10, 18]);
   const wGroups = randomTensor(r, [8, 4, 3, 3]);
   const gGroups = convBackward(randomTensor(r, [2, 8, 10, 18]), xGroups, wGroups, { padding: 1, groups: 2, grads: { input: false, weight: true, bias: false } });
+  // Depthwise: the dot path with each input row filled once into a cache of planes.
+  const wDepth = randomTensor(r, [8, 1, 3, 3]);
+  const gDepth = convBackward(randomTensor(r, [2, 8, 10, 18]), xGroups, wDepth, { padding: 1, groups: 8, grads: { input: false, weight: true, bias: false } });
   const p = { kernel: 3, stride: 2, padding: 1 };
   const dyPool = randomTensor(r, maxPool(x, p).shape);
   return [y.data, g.dx!.data, g.dw!.data, g.db!.data, t.data, maxPool(x, p).data,
-    maxPoolBackward(dyPool, x, p).data, avgPoolBackward(dyPool, x, p).data, yBand.data, gGroups.dw!.data];
+    maxPoolBackward(dyPool, x, p).data, avgPoolBackward(dyPool, x, p).data, yBand.data, gGroups.dw!.data, gDepth.dw!.data];
 }
 
 describe.skipIf(!available)(`thread-count determinism on ${isa}`, () => {
