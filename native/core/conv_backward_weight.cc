@@ -2,6 +2,11 @@
 // a GEMM whose reduction runs over batch and space. Threads split the gradient's columns
 // (input channels), each owning its accumulators and walking every (n, spatial tile) in the
 // same order, so the sums come out bit for bit the same at any thread count.
+//
+// Three ways through it: groups with many output channels run register tiles over dY
+// transposed per row tile; groups with few take dot products per column, over bands of whole
+// rows gathered per tap (4 to 8 channels a group) or over rows read from a per-plane cache
+// (fewer), or, for rows longer than a tile, row tile by row tile.
 #include <algorithm>
 #include <vector>
 #include "ops.h"
