@@ -152,17 +152,18 @@ export function convBackward(dy: TensorLike, x: TensorLike, w: TensorLike, optio
   const c = prepareBackward(fn, dy, x, w, options);
   const grads: ConvGrads = {};
   const addon = native();
+  const desc = descriptorForCall(c.plan);  // nothing below writes it again before the calls
   if (c.want.input) {
     grads.dx = { data: c.out.dx ?? allocateOutput(fn, lengthOf(c.x.data)), shape: c.x.shape };
-    addon.convBackwardData(c.dy.data, c.w.data, null, grads.dx.data, descriptorForCall(c.plan));
+    addon.convBackwardData(c.dy.data, c.w.data, null, grads.dx.data, desc);
   }
   if (c.want.weight) {
     grads.dw = { data: c.out.dw ?? allocateOutput(fn, lengthOf(c.w.data)), shape: c.w.shape };
-    addon.convBackwardWeight(c.dy.data, c.x.data, grads.dw.data, descriptorForCall(c.plan));
+    addon.convBackwardWeight(c.dy.data, c.x.data, grads.dw.data, desc);
   }
   if (c.want.bias) {
     grads.db = { data: c.out.db ?? allocateOutput(fn, c.plan.outChannels), shape: [c.plan.outChannels] };
-    addon.convBackwardBias(c.dy.data, grads.db.data, descriptorForCall(c.plan));
+    addon.convBackwardBias(c.dy.data, grads.db.data, desc);
   }
   return grads;
 }
@@ -171,10 +172,12 @@ export async function convBackwardAsync(dy: TensorLike, x: TensorLike, w: Tensor
   const fn = 'convBackwardAsync';
   const c = prepareBackward(fn, dy, x, w, options);
   const addon = native();
+  // runNative starts each call before it first awaits, so all three read `desc` at once.
+  const desc = descriptorForCall(c.plan);
   const [dx, dw, db] = await Promise.all([
-    c.want.input ? runNative(fn, c.signal, () => addon.convBackwardDataAsync(c.dy.data, c.w.data, null, c.out.dx, descriptorForCall(c.plan))) : null,
-    c.want.weight ? runNative(fn, c.signal, () => addon.convBackwardWeightAsync(c.dy.data, c.x.data, c.out.dw, descriptorForCall(c.plan))) : null,
-    c.want.bias ? runNative(fn, c.signal, () => addon.convBackwardBiasAsync(c.dy.data, c.out.db, descriptorForCall(c.plan))) : null,
+    c.want.input ? runNative(fn, c.signal, () => addon.convBackwardDataAsync(c.dy.data, c.w.data, null, c.out.dx, desc)) : null,
+    c.want.weight ? runNative(fn, c.signal, () => addon.convBackwardWeightAsync(c.dy.data, c.x.data, c.out.dw, desc)) : null,
+    c.want.bias ? runNative(fn, c.signal, () => addon.convBackwardBiasAsync(c.dy.data, c.out.db, desc)) : null,
   ]);
   const grads: ConvGrads = {};
   if (dx) grads.dx = { data: dx, shape: c.x.shape };

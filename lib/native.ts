@@ -7,7 +7,7 @@ import * as path from 'node:path';
 type Buffer32 = Float32Array;
 type Bias = Float32Array | null;
 
-/** Raw entry points. Descriptors are flat integer arrays; see native/binding/args.cc. */
+/** Raw entry points. Descriptors are Float64Arrays of integers; see native/binding/args.cc. */
 export interface NativeAddon {
   convForward(x: Buffer32, w: Buffer32, b: Bias, y: Buffer32, desc: Float64Array): void;
   convForwardAsync(x: Buffer32, w: Buffer32, b: Bias, y: Buffer32 | null, desc: Float64Array): [Promise<Float32Array>, number];

@@ -1,4 +1,4 @@
-import { bufferOf, bytesOf, checkElements, checkFloat32Array, isFloat32Array, lengthOf, rangeError, snapshot, typeError } from './validate.js';
+import { bufferOf, byteRangeOf, checkElements, checkFloat32Array, isFloat32Array, lengthOf, rangeError, snapshot, typeError } from './validate.js';
 
 /** A dense row-major (C order) float32 tensor. */
 export interface Tensor {
@@ -106,6 +106,6 @@ export function outputArray(fn: string, out: unknown, length: number): Float32Ar
 /** True when two arrays share any bytes. */
 export function overlaps(a: Float32Array, b: Float32Array): boolean {
   if (bufferOf(a) !== bufferOf(b)) return false;
-  const p = bytesOf(a), q = bytesOf(b);
+  const p = byteRangeOf(a), q = byteRangeOf(b);
   return p.start < q.end && q.start < p.end;
 }

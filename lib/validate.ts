@@ -46,10 +46,10 @@ export function bufferOf(a: Float32Array): unknown {
   return bufferGetter.call(a);
 }
 
-/** The buffer, byte offset and byte length of a Float32Array from its internal slots. */
-export function bytesOf(a: Float32Array): { buffer: unknown; start: number; end: number } {
+/** The byte range [start, end) a Float32Array covers in its buffer, from its internal slots. */
+export function byteRangeOf(a: Float32Array): { start: number; end: number } {
   const start = byteOffsetGetter.call(a) as number;
-  return { buffer: bufferGetter.call(a), start, end: start + (byteLengthGetter.call(a) as number) };
+  return { start, end: start + (byteLengthGetter.call(a) as number) };
 }
 
 /** A Float32Array (from any realm). A detached one has length 0 and fails its length check. */

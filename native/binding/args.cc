@@ -7,28 +7,33 @@ namespace binding {
 
 namespace {
 
-// One engine call for everything about a typed array (node-addon-api's wrappers make one per
-// property asked for): its element type, length and data. False when `v` is no typed array.
-bool typedArrayInfo(const Napi::Value& v, napi_typedarray_type& type, size_t& length, void*& data,
-                    napi_value& buffer) {
+// What one engine call tells of a typed array (node-addon-api's wrappers make one call per
+// property asked for).
+struct TypedArrayInfo {
+  bool valid = false;  // false when the value is no typed array
+  napi_typedarray_type type = napi_int8_array;
+  size_t length = 0;
+  void* data = nullptr;
+  napi_value buffer = nullptr;
+};
+
+TypedArrayInfo typedArrayInfo(const Napi::Value& v) {
+  TypedArrayInfo info;
   bool isTyped = false;
-  if (napi_is_typedarray(v.Env(), v, &isTyped) != napi_ok || !isTyped) return false;
   size_t offset = 0;
-  return napi_get_typedarray_info(v.Env(), v, &type, &length, &data, &buffer, &offset) == napi_ok;
+  info.valid = napi_is_typedarray(v.Env(), v, &isTyped) == napi_ok && isTyped &&
+               napi_get_typedarray_info(v.Env(), v, &info.type, &info.length, &info.data, &info.buffer, &offset) == napi_ok;
+  return info;
 }
 
 // The descriptor: a Float64Array of `length` integers. A typed array is read in one call,
 // where a plain array would cost one engine call per element (microseconds a call).
 const double* descriptorValues(const Napi::CallbackInfo& info, size_t index, size_t length) {
-  Napi::Value v = info.Length() > index ? info[index] : info.Env().Undefined();
-  napi_typedarray_type type;
-  size_t elements = 0;
-  void* data = nullptr;
-  napi_value buffer = nullptr;
-  if (!typedArrayInfo(v, type, elements, data, buffer) || type != napi_float64_array)
+  const TypedArrayInfo a = typedArrayInfo(info.Length() > index ? info[index] : info.Env().Undefined());
+  if (!a.valid || a.type != napi_float64_array)
     throw ArgError{true, "descriptor must be a Float64Array of " + std::to_string(length) + " integers"};
-  if (elements != length) throw ArgError{false, "descriptor must hold " + std::to_string(length) + " integers"};
-  return static_cast<const double*>(data);
+  if (a.length != length) throw ArgError{false, "descriptor must hold " + std::to_string(length) + " integers"};
+  return static_cast<const double*>(a.data);
 }
 
 int64_t integerAt(const double* values, size_t i) {
@@ -46,20 +51,17 @@ FloatArray floatArray(const Napi::CallbackInfo& info, size_t index, const char* 
   Napi::Value v = info.Length() > index ? info[index] : info.Env().Undefined();
   out.value = v;
   if (optional && (v.IsNull() || v.IsUndefined())) return out;
-  napi_typedarray_type type;
-  size_t elements = 0;
-  void* data = nullptr;
-  napi_value buffer = nullptr;
-  if (!typedArrayInfo(v, type, elements, data, buffer) || type != napi_float32_array)
+  const TypedArrayInfo a = typedArrayInfo(v);
+  if (!a.valid || a.type != napi_float32_array)
     throw ArgError{true, std::string(name) + " must be a Float32Array"};
-  if (static_cast<int64_t>(elements) != length) {
+  if (static_cast<int64_t>(a.length) != length) {
     // A detached buffer reads as length 0; say so rather than report a length mismatch.
-    if (Napi::ArrayBuffer(info.Env(), buffer).IsDetached())
+    if (Napi::ArrayBuffer(info.Env(), a.buffer).IsDetached())
       throw ArgError{true, std::string(name) + " is backed by a detached ArrayBuffer"};
     throw ArgError{false, std::string(name) + " must hold " + std::to_string(length) +
-                              " elements but holds " + std::to_string(elements)};
+                              " elements but holds " + std::to_string(a.length)};
   }
-  out.data = static_cast<float*>(data);
+  out.data = static_cast<float*>(a.data);
   out.length = length;
   return out;
 }

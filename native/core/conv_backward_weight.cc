@@ -96,24 +96,31 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
     std::vector<float> zeros(static_cast<size_t>(T), 0.0f);
     std::vector<const float*> colPtr(static_cast<size_t>(cols + ncAll), zeros.data());
     const float* xGroupBase = x + g * Cg * inVolume;
-    // Fills the rows of channels [c0, cEnd) for output row (td, th) of batch item n and calls
-    // tap(col, p) with each column's T floats.
-    auto fillColumns = [&](int64_t n, int64_t td, int64_t th, int64_t t0, auto&& tap) {
+    // For output row (td, th) of batch item n, gets the filled row of each channel in [c0, cEnd)
+    // and window row from rowOf(c, ih, input, scratch) (input: the input row, or null outside
+    // the input; scratch: a row of `rows` to fill) and calls tap(col, p) with each column's T
+    // floats.
+    auto columnsVia = [&](int64_t n, int64_t td, int64_t th, auto&& rowOf, auto&& tap) {
       const float* xGroup = xGroupBase + n * d.inChannels * inVolume;
-      float* row = rows.data();
+      float* scratch = rows.data();
       int64_t col = 0;
       for (int64_t c = c0; c < cEnd; ++c)
         for (int64_t jd = 0; jd < tD; ++jd) {
           const int64_t id = ad.inStep * td + ad.offset[jd];
-          for (int64_t jh = 0; jh < tH; ++jh, row += layout.rowLength) {
+          for (int64_t jh = 0; jh < tH; ++jh, scratch += layout.rowLength) {
             const int64_t ih = ah.inStep * th + ah.offset[jh];
             const bool inside = id >= 0 && id < ad.inSize && ih >= 0 && ih < ah.inSize;
-            fillRow(layout, aw,
-                    inside ? xGroup + (c * d.in[0] + id) * d.in[1] * d.in[2] + ih * d.in[2] : nullptr,
-                    t0, 0.0f, row);
+            const float* row = rowOf(c, ih, inside ? xGroup + (c * d.in[0] + id) * d.in[1] * d.in[2] + ih * d.in[2] : nullptr, scratch);
             for (int64_t jw = 0; jw < tW; ++jw) tap(col++, row + layout.tapOffset[jw]);
           }
         }
+    };
+    // The same, every row filled afresh for the tile starting at t0.
+    auto fillColumns = [&](int64_t n, int64_t td, int64_t th, int64_t t0, auto&& tap) {
+      columnsVia(n, td, th, [&](int64_t, int64_t, const float* input, float* scratch) {
+        fillRow(layout, aw, input, t0, 0.0f, scratch);
+        return static_cast<const float*>(scratch);
+      }, tap);
     };
     // Lane partial sums acc[k][col][lane] for each k of the group over `length` positions of
     // dY from dyRow (channel k at dyRow + k * outVolume), in blocks of dn columns, then the
@@ -153,32 +160,25 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
     }
     const bool cachePlanes = planeRows && (cEnd - c0) * ah.inSize * layout.rowLength <= kPlaneRowsFloats;
     if (cachePlanes) {
-      const int64_t channels = cEnd - c0;
-      std::vector<float> plane(static_cast<size_t>(channels * ah.inSize * layout.rowLength), 0.0f);
+      // Slot (c - c0, ih) of the current (n, td): one tap along D, so id is fixed meanwhile.
+      std::vector<float> plane(static_cast<size_t>((cEnd - c0) * ah.inSize * layout.rowLength), 0.0f);
       std::vector<float> zeroRow(static_cast<size_t>(layout.rowLength), 0.0f);
-      std::vector<char> filled(static_cast<size_t>(channels * ah.inSize));
+      std::vector<char> filled(static_cast<size_t>((cEnd - c0) * ah.inSize));
+      auto cachedRow = [&](int64_t c, int64_t ih, const float* input, float*) {
+        if (!input) return static_cast<const float*>(zeroRow.data());
+        const int64_t slot = (c - c0) * ah.inSize + ih;
+        float* row = plane.data() + slot * layout.rowLength;
+        if (!filled[static_cast<size_t>(slot)]) {
+          fillRow(layout, aw, input, 0, 0.0f, row);
+          filled[static_cast<size_t>(slot)] = 1;
+        }
+        return static_cast<const float*>(row);
+      };
       for (int64_t n = 0; n < d.batch; ++n)
         for (int64_t td = 0; td < ad.count; ++td) {
           std::fill(filled.begin(), filled.end(), 0);
-          const int64_t id = ad.inStep * td + ad.offset[0];
-          const float* xGroup = xGroupBase + n * d.inChannels * inVolume;
           for (int64_t th = 0; th < ah.count; ++th) {
-            int64_t col = 0;
-            for (int64_t c = c0; c < cEnd; ++c)
-              for (int64_t jh = 0; jh < tH; ++jh) {
-                const int64_t ih = ah.inStep * th + ah.offset[jh];
-                const float* row = zeroRow.data();
-                if (id >= 0 && id < ad.inSize && ih >= 0 && ih < ah.inSize) {
-                  const int64_t slot = (c - c0) * ah.inSize + ih;
-                  float* cached = plane.data() + slot * layout.rowLength;
-                  if (!filled[static_cast<size_t>(slot)]) {
-                    fillRow(layout, aw, xGroup + (c * d.in[0] + id) * d.in[1] * d.in[2] + ih * d.in[2], 0, 0.0f, cached);
-                    filled[static_cast<size_t>(slot)] = 1;
-                  }
-                  row = cached;
-                }
-                for (int64_t jw = 0; jw < tW; ++jw) colPtr[static_cast<size_t>(col++)] = row + layout.tapOffset[jw];
-              }
+            columnsVia(n, td, th, cachedRow, [&](int64_t col, const float* p) { colPtr[static_cast<size_t>(col)] = p; });
             dots(dy + (n * d.outChannels + g * Kg) * outVolume + (td * d.out[1] + th) * d.out[2], T);
           }
         }

@@ -8,8 +8,9 @@ namespace convnd {
 // a tile reads them.
 constexpr int64_t kRowBufferFloats = 24 * 1024;
 
-// The input rows one register tile reads are kept to this many floats (16 KiB), so that they
-// stay in L1 beside one block of packed weights while every output-channel block reads them.
+// The input rows one register tile reads are kept to this many floats (8 KiB; rows start
+// anywhere in a cache line, so they take up to twice that in L1), so that they stay in L1
+// beside the packed weights while every output-channel block reads them.
 constexpr int64_t kTileRowsFloats = 2048;
 
 // Output positions one task covers along the innermost axis (several register tiles).
