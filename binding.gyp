@@ -27,6 +27,7 @@
         'native/binding/async_jobs.cc',
         'native/core/axis_map.cc',
         'native/core/band_gemm.cc',
+        'native/core/channel_gemm.cc',
         'native/core/conv_backward_weight.cc',
         'native/core/conv_ops.cc',
         'native/core/descriptors.cc',

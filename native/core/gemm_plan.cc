@@ -12,6 +12,19 @@ namespace {
 // four broadcasts per 8 FMAs instead of per 12).
 constexpr double kQuadEfficiency = 0.93;
 
+// Channel mode transposes its results into the output at the end, a pass over the output that
+// costs about as much as this many multiply-adds per output element.
+constexpr int64_t kChannelModeMinDepth = 64;
+
+// Channel mode when its tile pads the output channels no more than the wide tile does and
+// every output sums enough products to amortise the transpose.
+bool useChannelMode(const KernelTable& kernels, const WindowedGemm& p) {
+  const int64_t depth = p.inPerGroup * p.axes[0].taps() * p.axes[1].taps() * p.axes[2].taps();
+  const int64_t mr = kernels.channelTile.mr;
+  return p.outPerGroup >= mr && roundUp(p.outPerGroup, mr) <= roundUp(p.outPerGroup, kernels.gemmWide.mr) &&
+         depth >= kChannelModeMinDepth;
+}
+
 // Fills plan.packed: zero for channels past outPerGroup. Blocks are packed in parallel: for a
 // large layer this gather is a few percent of the call, too much to leave on one thread.
 void packWeights(const WindowedGemm& p, GemmPlan& plan) {
@@ -56,9 +69,12 @@ void packWeights(const WindowedGemm& p, GemmPlan& plan) {
 
 GemmPlan makeGemmPlan(const KernelTable& kernels, const WindowedGemm& p) {
   GemmPlan plan;
+  plan.channelMode = useChannelMode(kernels, p);
   plan.kernel = &kernels.gemmWide;
   plan.tail = &kernels.gemmTail;
-  if (p.outPerGroup <= 2) {
+  if (plan.channelMode) {
+    // kernel and tail stay as they are: unused
+  } else if (p.outPerGroup <= 2) {
     // One or two output channels per group (depthwise) would waste most of a wider tile.
     plan.kernel = plan.tail = &kernels.gemmNarrow;
   } else if (static_cast<double>(roundUp(p.outPerGroup, kernels.gemmQuad.mr)) / kQuadEfficiency <
@@ -68,8 +84,8 @@ GemmPlan makeGemmPlan(const KernelTable& kernels, const WindowedGemm& p) {
     plan.kernel = &kernels.gemmQuad;
     plan.tail = &kernels.gemmQuadTail;
   }
-  plan.mr = plan.kernel->mr;
-  plan.T = plan.kernel->tileWidth;
+  plan.mr = plan.channelMode ? kernels.channelTile.mr : plan.kernel->mr;
+  plan.T = plan.channelMode ? kernels.channelTile.maxPositions : plan.kernel->tileWidth;
   plan.kPadded = roundUp(p.outPerGroup, plan.mr);
   plan.tD = p.axes[0].taps();
   plan.tH = p.axes[1].taps();

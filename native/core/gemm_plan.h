@@ -1,5 +1,5 @@
-// What both modes of the windowed GEMM (row mode in windowed_gemm.cc, band mode in
-// band_gemm.cc) share: the kernels chosen for the problem, the weights packed in the order
+// What the modes of the windowed GEMM (row mode in windowed_gemm.cc, band mode in
+// band_gemm.cc, channel mode in channel_gemm.cc) share: the kernels chosen for the problem, the weights packed in the order
 // the kernels read them, the bias padded to whole register tiles, and where outputs go.
 #pragma once
 #include <cstdint>
@@ -10,6 +10,7 @@
 namespace convnd {
 
 struct GemmPlan {
+  bool channelMode;          // the transposed tile (channel_gemm.h); kernel and tail unused
   const GemmKernel* kernel;  // wide, or narrow when groups have few output channels
   const GemmKernel* tail;    // the same channels over one register of positions
   int mr;

@@ -29,6 +29,17 @@ struct GemmKernel {
   GemmTileFn fn;
 };
 
+// The transposed tile (tile_kernels.h, channelTile): mr output channels in registers times
+// any number of positions from 1 to maxPositions, fn[positions]. Tap j of row r at position p
+// reads the one float rows[r] + rowOffset + tapOffsets[j] + p; `out` is [position][channel],
+// position p at out + p * outStride, and `bias` (mr floats) is read as vectors.
+constexpr int kMaxChannelTilePositions = 12;
+struct ChannelTileKernel {
+  int mr;
+  int maxPositions;
+  GemmTileFn fn[kMaxChannelTilePositions + 1];
+};
+
 // Weight gradient tile: acc[c][k] += sum_u columns[c][u] * dyT[u][k] for NC columns and one
 // block of KW output channels (KW = the kernel's kWidth).
 struct WeightGradArgs {
@@ -99,6 +110,11 @@ struct KernelTable {
   // Four channels over gemmWide's positions, and its one-register tail: for output channel
   // counts that are multiples of 4 but not of gemmWide's MR (8 = 6 + 2 pads a third).
   GemmKernel gemmQuad, gemmQuadTail;
+  ChannelTileKernel channelTile;
+  // dst[k * dstStride + u * step] = src[u * srcStride + k] + bias[k] (bias may be null) for
+  // k < channels, u < positions: channelTile's results into the output.
+  void (*transposeOut)(float* dst, int64_t dstStride, int64_t step, const float* src, int64_t srcStride,
+                       int64_t channels, int64_t positions, const float* bias);
   WeightGradKernel weightGrad;
   int weightDotColumns;
   int lanes;  // floats a register (the lane count of weightDot's accumulators)

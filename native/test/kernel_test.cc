@@ -2,6 +2,7 @@
 // random problems covering 1-3 axes, stride, dilation, padding, groups and pooling options.
 // Built and run by scripts/test-native-kernels.sh (x86-64) and scripts/test-neon-qemu.sh
 // (arm64 under qemu). Prints "N passed, M failed" and exits non-zero on any failure.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -41,14 +42,16 @@ bool close(const std::vector<float>& got, const std::vector<float>& want, double
   return true;
 }
 
-ConvDesc randomConv() {
+// `wide`: many channels a group (channel mode, where every output sums 64 products or more)
+// and rows up to 150 wide (several tasks a row); otherwise few channels (row and band modes).
+ConvDesc randomConv(bool wide) {
   ConvDesc d;
   const int axes = static_cast<int>(pick(1, 3));
   d.batch = pick(1, 2);
-  d.groups = pick(1, 3);
-  d.inChannels = d.groups * pick(1, 4);
-  d.outChannels = d.groups * pick(1, 9);
-  if (pick(0, 5) == 0) d.inChannels = d.outChannels = d.groups;  // depthwise
+  d.groups = pick(1, wide ? 2 : 3);
+  d.inChannels = d.groups * (wide ? pick(8, 40) : pick(1, 4));
+  d.outChannels = d.groups * (wide ? pick(4, 70) : pick(1, 9));
+  if (!wide && pick(0, 5) == 0) d.inChannels = d.outChannels = d.groups;  // depthwise
   for (int a = kAxes - axes; a < kAxes; ++a) {
     d.kernel[a] = pick(1, 4);
     d.stride[a] = pick(1, 3);
@@ -56,7 +59,8 @@ ConvDesc randomConv() {
     d.padBefore[a] = pick(0, 3);
     const int64_t padAfter = pick(0, 3);
     const int64_t span = d.dilation[a] * (d.kernel[a] - 1) + 1;
-    d.in[a] = pick(std::max<int64_t>(1, span - d.padBefore[a] - padAfter), a == 2 ? 40 : 9);
+    const int64_t least = std::max<int64_t>(1, span - d.padBefore[a] - padAfter);
+    d.in[a] = pick(least, std::max<int64_t>(least, a == 2 ? (wide ? 150 : 40) : (wide ? 5 : 9)));
     d.out[a] = (d.in[a] + d.padBefore[a] + padAfter - span) / d.stride[a] + 1;
   }
   return d;
@@ -84,7 +88,7 @@ PoolDesc randomPool() {
 }
 
 // Fixed problems large enough to cross every blocking boundary: several tasks per output row,
-// several channel chunks, the pointwise collapse, depthwise, 3D.
+// several channel chunks, the pointwise collapse, depthwise, 3D, channel mode.
 std::vector<ConvDesc> largeConvs() {
   auto make = [](int64_t c, int64_t k, int64_t g, std::vector<int64_t> in, std::vector<int64_t> kernel,
                  int64_t stride, int64_t pad) {
@@ -110,6 +114,8 @@ std::vector<ConvDesc> largeConvs() {
       make(24, 24, 24, {4, 270}, {3, 3}, 2, 1),   // depthwise, strided
       make(40, 17, 1, {4, 5, 37}, {3, 3, 3}, 1, 1),
       make(12, 30, 3, {700}, {5}, 3, 2),          // 1D, grouped, strided
+      make(64, 64, 1, {3, 250}, {3, 3}, 1, 1),    // channel mode: 3 tasks a row, channel chunks
+      make(96, 64, 2, {5, 57}, {3, 3}, 2, 1),     // channel mode, grouped, strided
   };
 }
 
@@ -133,7 +139,7 @@ int main(int argc, char** argv) {
   for (const KernelTable* t : sets) std::printf(" %s", t->isa);
   std::printf("\n");
   for (int trial = 0; trial < trials; ++trial) {
-    const ConvDesc d = randomConv();
+    const ConvDesc d = randomConv(trial % 4 == 3);
     if (!checkConvDesc(d).empty()) { std::printf("bad random conv\n"); return 2; }
     const std::vector<float> x = randomData(d.xLength()), w = randomData(d.wLength()),
                              b = randomData(d.outChannels), dy = randomData(d.yLength()),

@@ -90,6 +90,40 @@ describe.skipIf(!available)(`property tests on ${isa}`, () => {
     }
   });
 
+  // 16 or more output channels a group and 64 or more products an output take channel mode
+  // (output channels in the vector lanes): rows split into tiles of every width, several
+  // tasks a row past 120 positions, strided and dilated windows, the data gradient's phases.
+  it('conv with many channels a group (channel mode) matches the reference', () => {
+    fc.assert(fc.property(fc.record({
+      rank: fc.integer({ min: 1, max: 2 }),
+      groups: fc.integer({ min: 1, max: 2 }),
+      perGroupIn: fc.integer({ min: 16, max: 40 }),
+      perGroupOut: fc.integer({ min: 16, max: 40 }),
+      k: fc.integer({ min: 1, max: 3 }),
+      stride: fc.integer({ min: 1, max: 2 }),
+      dilation: fc.integer({ min: 1, max: 2 }),
+      width: fc.integer({ min: 1, max: 150 }),
+      bias: fc.boolean(),
+      seed: fc.integer(),
+    }), (c) => {
+      const r = rng(c.seed);
+      const spatial = c.rank === 1 ? [c.width + c.dilation * (c.k - 1)] : [4, c.width + c.dilation * (c.k - 1)];
+      const x = randomTensor(r, [1, c.groups * c.perGroupIn, ...spatial]);
+      const w = randomTensor(r, [c.groups * c.perGroupOut, c.perGroupIn, ...spatial.map(() => c.k)]);
+      const bias = c.bias ? randomTensor(r, [c.groups * c.perGroupOut]) : null;
+      const opts: ConvOptions = { stride: c.stride, dilation: c.dilation, groups: c.groups, padding: c.k >> 1, bias };
+      const y = conv(x, w, opts);
+      const desc = descriptor(planConv('test', x, w, opts).plan);
+      const want = new Float32Array(y.data.length);
+      addon.convForwardReference(x.data, w.data, bias?.data ?? null, want, desc);
+      expectClose(y.data, want, 'y');
+      const dy = randomTensor(r, y.shape);
+      const dx = new Float32Array(x.data.length);
+      addon.convBackwardDataReference(dy.data, w.data, null, dx, desc);
+      expectClose(convBackward(dy, x, w, { ...opts, grads: { input: true, weight: false, bias: false } }).dx!.data, dx, 'dx');
+    }), { numRuns: 40, seed: 4321 });
+  });
+
   // Groups of 4-8 output channels take the dot path of the weight gradient over bands of whole
   // output rows gathered into columns; bands here cross row and depth boundaries.
   it('grouped weight gradients over bands of rows match the reference', () => {

@@ -56,6 +56,6 @@ void copyStride2(float* dst, const float* src, int64_t n) {
 // Built on first use, never at load time: the table's construction is compiled with this
 // file's flags, and a CPU without them must never run it (it is called only after cpuid).
 const convnd::KernelTable& convnd::avx2Kernels() {
-  static const convnd::KernelTable table = convnd::tiles::makeKernelTable<Avx2, 6, 2, 8, 6, 2, 4>("avx2", &copyStride2);
+  static const convnd::KernelTable table = convnd::tiles::makeKernelTable<Avx2, 6, 2, 8, 6, 2, 4, 2, 6>("avx2", &copyStride2);
   return table;
 }

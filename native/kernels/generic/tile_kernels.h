@@ -92,6 +92,81 @@ void gemmTile(const GemmTileArgs& a) {
   }
 }
 
+// The transposed tile: acc[p][k] += x[p] * w[k] for NP positions and NK registers of output
+// channels. The channels of one tap are one vector load and every position's input is
+// broadcast, so a row tile can be any width from 1 to NP: narrow rows (28 positions = 6 + 6 +
+// 6 + 6 + 4) and channel counts that are multiples of the register width waste nothing.
+// `out` holds [position][channel] (position p at out + p * outStride); the driver transposes.
+template <class V, int NK, int NP, int Taps>
+void channelTileTaps(const GemmTileArgs& a) {
+  constexpr int L = V::lanes;
+  typename V::reg acc[NP][NK];
+  CONVND_UNROLL
+  for (int p = 0; p < NP; ++p)
+    CONVND_UNROLL
+    for (int k = 0; k < NK; ++k)
+      acc[p][k] = a.accumulate ? V::load(a.out + p * a.outStride + k * L) : (a.bias ? V::load(a.bias + k * L) : V::zero());
+  const float* w = a.weights;
+  auto tap = [&](const float* xp) {
+    typename V::reg wk[NK];
+    CONVND_UNROLL
+    for (int k = 0; k < NK; ++k) wk[k] = V::load(w + k * L);
+    CONVND_UNROLL
+    for (int p = 0; p < NP; ++p) {
+      const typename V::reg xv = V::set1(xp[p]);
+      CONVND_UNROLL
+      for (int k = 0; k < NK; ++k) acc[p][k] = V::fmadd(wk[k], xv, acc[p][k]);
+    }
+    w += NK * L;
+  };
+  int32_t offsets[Taps > 0 ? Taps : 1];
+  if constexpr (Taps > 0)
+    for (int j = 0; j < Taps; ++j) offsets[j] = a.tapOffsets[j];
+  for (int64_t r = 0; r < a.rowCount; ++r) {
+    const float* row = a.rows[r] + a.rowOffset;
+    if constexpr (Taps > 0) {
+      CONVND_UNROLL
+      for (int j = 0; j < Taps; ++j) tap(row + offsets[j]);
+    } else {
+      for (int32_t j = 0; j < a.taps; ++j) tap(row + a.tapOffsets[j]);
+    }
+  }
+  CONVND_UNROLL
+  for (int p = 0; p < NP; ++p)
+    CONVND_UNROLL
+    for (int k = 0; k < NK; ++k) V::store(a.out + p * a.outStride + k * L, acc[p][k]);
+}
+
+template <class V, int NK, int NP>
+void channelTile(const GemmTileArgs& a) {
+  switch (a.taps) {
+    case 1: return channelTileTaps<V, NK, NP, 1>(a);
+    case 2: return channelTileTaps<V, NK, NP, 2>(a);
+    case 3: return channelTileTaps<V, NK, NP, 3>(a);
+    default: return channelTileTaps<V, NK, NP, 0>(a);
+  }
+}
+
+// fn[np] = channelTile<V, NK, np> for np in [1, NP].
+template <class V, int NK, int NP>
+void fillChannelTiles(GemmTileFn* fn) {
+  fn[NP] = &channelTile<V, NK, NP>;
+  if constexpr (NP > 1) fillChannelTiles<V, NK, NP - 1>(fn);
+}
+
+// dst[k * dstStride + u * step] = src[u * srcStride + k] + bias[k] (bias may be null) for
+// k < channels, u < positions: the transposed tile's [position][channel] results into NCHW.
+template <class V>
+void transposeOut(float* dst, int64_t dstStride, int64_t step, const float* src, int64_t srcStride,
+                  int64_t channels, int64_t positions, const float* bias) {
+  for (int64_t k = 0; k < channels; ++k) {
+    const float b = bias ? bias[k] : 0.0f;
+    float* __restrict d = dst + k * dstStride;
+    const float* __restrict s = src + k;
+    for (int64_t u = 0; u < positions; ++u) d[u * step] = s[u * srcStride] + b;
+  }
+}
+
 // acc[c][k] += sum_u col[c][u] * dyT[u][k]: the dy vector is loaded once per u and reused by
 // NC columns; the reduction runs over the whole tile in registers.
 template <class V, int NC, int NK>
@@ -354,7 +429,8 @@ void addScalar(float* dst, int64_t dstStride, const float* src, int64_t srcStrid
 }
 
 // Builds an ISA's table from its vector type and register-blocking choices.
-template <class V, int WideMR, int WideNV, int NarrowNV, int GradNC, int GradNK, int PoolNV>
+template <class V, int WideMR, int WideNV, int NarrowNV, int GradNC, int GradNK, int PoolNV, int ChannelNK,
+          int ChannelNP>
 KernelTable makeKernelTable(const char* isa, void (*copyStride2)(float*, const float*, int64_t)) {
   KernelTable t;
   t.copyStride2 = copyStride2;
@@ -364,6 +440,11 @@ KernelTable makeKernelTable(const char* isa, void (*copyStride2)(float*, const f
   t.gemmNarrow = {1, NarrowNV * V::lanes, &gemmTile<V, 1, NarrowNV>};
   t.gemmQuad = {4, WideNV * V::lanes, &gemmTile<V, 4, WideNV>};
   t.gemmQuadTail = {4, V::lanes, &gemmTile<V, 4, 1>};
+  static_assert(ChannelNP <= kMaxChannelTilePositions, "the table holds kMaxChannelTilePositions widths");
+  t.channelTile.mr = ChannelNK * V::lanes;
+  t.channelTile.maxPositions = ChannelNP;
+  fillChannelTiles<V, ChannelNK, ChannelNP>(t.channelTile.fn);
+  t.transposeOut = &transposeOut<V>;
   t.weightGrad = {GradNC, GradNK * V::lanes, &weightGradTile<V, GradNC, GradNK>};
   t.weightDotColumns = 8;
   t.lanes = V::lanes;

@@ -50,6 +50,6 @@ void copyStride2(float* dst, const float* src, int64_t n) {
 // Built on first use, never at load time: the table's construction is compiled with this
 // file's flags, and a CPU without them must never run it (it is called only after cpuid).
 const convnd::KernelTable& convnd::neonKernels() {
-  static const convnd::KernelTable table = convnd::tiles::makeKernelTable<Neon, 8, 3, 8, 8, 3, 4>("neon", &copyStride2);
+  static const convnd::KernelTable table = convnd::tiles::makeKernelTable<Neon, 8, 3, 8, 8, 3, 4, 4, 6>("neon", &copyStride2);
   return table;
 }

@@ -61,6 +61,6 @@ struct Scalar {
 // Built on first use, never at load time: the table's construction is compiled with this
 // file's flags, and a CPU without them must never run it (it is called only after cpuid).
 const convnd::KernelTable& convnd::scalarKernels() {
-  static const convnd::KernelTable table = convnd::tiles::makeKernelTable<Scalar, 4, 2, 4, 4, 2, 4>("scalar", nullptr);
+  static const convnd::KernelTable table = convnd::tiles::makeKernelTable<Scalar, 4, 2, 4, 4, 2, 4, 4, 2>("scalar", nullptr);
   return table;
 }
