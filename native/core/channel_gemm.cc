@@ -35,6 +35,32 @@ std::vector<int> splitPositions(int64_t count, int maxWidth) {
   return widths;
 }
 
+// A run of output positions [t0, t0 + width) of every output row, and how its input is read:
+// through the row cache (zero-padded, phase-split copies) or in place from the input rows.
+struct Column {
+  int64_t t0, width;
+  bool inPlace;
+  std::vector<int> tiles;  // tile widths
+};
+
+// The columns of a row. When every tap of every position lies inside the input (no padding
+// along the axis) and the kernel has the axis' stride, the input rows are read in place;
+// otherwise every column goes through the row cache. (Reading only a padded row's interior in
+// place was measured slower: the row's two edges then cost two fills instead of one.)
+std::vector<Column> makeColumns(const AxisMap& aw, const ChannelTileKernel& tile) {
+  bool inPlace = aw.taps() > 0 && aw.inStep <= kMaxChannelTileStride;
+  if (inPlace) {
+    const auto [lo, hi] = std::minmax_element(aw.offset.begin(), aw.offset.end());
+    inPlace = *lo >= 0 && aw.inStep * (aw.count - 1) + *hi < aw.inSize;
+  }
+  std::vector<Column> columns;
+  for (int64_t t = 0; t < aw.count; t += kChannelSpan) {
+    const int64_t width = std::min(kChannelSpan, aw.count - t);
+    columns.push_back({t, width, inPlace, splitPositions(width, tile.maxPositions)});
+  }
+  return columns;
+}
+
 }  // namespace
 
 void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const GemmPlan& plan) {
@@ -42,50 +68,72 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
   const ChannelTileKernel& tile = kernels.channelTile;
   const int mr = plan.mr;
   const int64_t kPadded = plan.kPadded, rowsPerChannel = plan.rowsPerChannel;
-  const int64_t span = std::min(aw.count, kChannelSpan);
-  const int64_t chunksPerRow = (aw.count + span - 1) / span;
-  const RowLayout layout = makeRowLayout(aw, span, kernels);
-  const int64_t channelsPerChunk = channelChunk(rowsPerChannel, layout.rowLength);
-  const std::vector<int> fullWidths = splitPositions(span, tile.maxPositions);
-  const std::vector<int> lastWidths = splitPositions(aw.count - (chunksPerRow - 1) * span, tile.maxPositions);
+  const std::vector<Column> columns = makeColumns(aw, tile);
+  int64_t cachedSpan = 1, inPlaceFloats = 1;
+  for (const Column& c : columns) {
+    if (!c.inPlace) cachedSpan = std::max(cachedSpan, c.width);
+    if (c.inPlace) inPlaceFloats = std::max(inPlaceFloats, aw.inStep * c.width);
+  }
+  const RowLayout layout = makeRowLayout(aw, cachedSpan, kernels);
+  const int64_t channelsPerChunk = channelChunk(rowsPerChannel, std::max(layout.rowLength, inPlaceFloats));
+  // In place, tap j of position t reads input row element inStep * t + offset[j]; rows outside
+  // the input read zeros over the same extent.
+  const std::vector<int32_t> inPlaceOffsets(aw.offset.begin(), aw.offset.end());
+  const std::vector<float> zeroRow(static_cast<size_t>(aw.inSize), 0.0f);
+  const GemmTileFn* inPlaceTiles = tile.fn[std::min<int64_t>(aw.inStep, kMaxChannelTileStride) - 1];
 
   const int64_t inVolume = ad.inSize * ah.inSize * aw.inSize;
   const int64_t outVolume = p.outExtent[0] * p.outExtent[1] * p.outExtent[2];
+  const int64_t columnCount = static_cast<int64_t>(columns.size());
   ThreadPool& pool = ThreadPool::instance();
-  const int64_t rowWork = kPadded * p.inPerGroup * rowsPerChannel * plan.tW * span;
-  const int64_t rowCount = p.batch * p.groups * ad.count * ah.count * chunksPerRow;
+  const int64_t rowWork = kPadded * p.inPerGroup * rowsPerChannel * plan.tW * aw.count / columnCount;
+  const int64_t rowCount = p.batch * p.groups * ad.count * ah.count * columnCount;
   const int64_t rowsPerTask = itemsPerTask(rowWork, rowCount, pool.threads());
   const int64_t tasks = (rowCount + rowsPerTask - 1) / rowsPerTask;
 
   struct Workspace {
     std::unique_ptr<RowCache> rows;
+    std::vector<const float*> inPlaceRows;
     // [position][kPadded]. Not zeroed: the first channel chunk stores every element.
     std::unique_ptr<float[]> acc;
   };
   std::vector<Workspace> spaces(static_cast<size_t>(pool.threads()));
 
   auto runRow = [&](Workspace& ws, int64_t rowIndex) {
-    // As in row mode: consecutive indices walk down the rows of one column chunk, which share
+    // As in row mode: consecutive indices walk down the rows of one column, which share
     // input rows through the row cache.
     int64_t rest = rowIndex;
     const int64_t th = rest % ah.count; rest /= ah.count;
-    const int64_t column = rest % chunksPerRow; rest /= chunksPerRow;
+    const Column& column = columns[static_cast<size_t>(rest % columnCount)]; rest /= columnCount;
     const int64_t td = rest % ad.count; rest /= ad.count;
     const int64_t g = rest % p.groups;
     const int64_t n = rest / p.groups;
-    const int64_t t0 = column * span;
-    const std::vector<int>& widths = column + 1 < chunksPerRow ? fullWidths : lastWidths;
     const float* inGroup = p.input + (n * p.groups + g) * p.inPerGroup * inVolume;
 
     GemmTileArgs args;
-    args.tapOffsets = layout.tapOffset.data();
+    args.tapOffsets = column.inPlace ? inPlaceOffsets.data() : layout.tapOffset.data();
     args.taps = static_cast<int32_t>(plan.tW);
     args.outStride = kPadded;
+    const GemmTileFn* fns = column.inPlace ? inPlaceTiles : tile.fn[0];
+    const int64_t positionStep = column.inPlace ? aw.inStep : 1;
+    const int64_t firstOffset = column.inPlace ? aw.inStep * column.t0 : 0;
     bool first = true;
     for (int64_t c0 = 0; c0 < p.inPerGroup || first; c0 += channelsPerChunk) {
       const int64_t cEnd = std::min(p.inPerGroup, c0 + channelsPerChunk);
-      args.rows = ws.rows->window(n * p.groups + g, c0, cEnd, td, th, t0,
-                                  [&](int64_t c) { return inGroup + c * inVolume; });
+      if (column.inPlace) {
+        ws.inPlaceRows.clear();
+        for (int64_t c = c0; c < cEnd; ++c)
+          for (int64_t jd = 0; jd < plan.tD; ++jd)
+            for (int64_t jh = 0; jh < plan.tH; ++jh) {
+              const int64_t id = ad.inStep * td + ad.offset[jd], ih = ah.inStep * th + ah.offset[jh];
+              const bool inside = id >= 0 && id < ad.inSize && ih >= 0 && ih < ah.inSize;
+              ws.inPlaceRows.push_back(inside ? inGroup + c * inVolume + (id * ah.inSize + ih) * aw.inSize : zeroRow.data());
+            }
+        args.rows = ws.inPlaceRows.data();
+      } else {
+        args.rows = ws.rows->window(n * p.groups + g, c0, cEnd, td, th, column.t0,
+                                    [&](int64_t c) { return inGroup + c * inVolume; });
+      }
       args.rowCount = (cEnd - c0) * rowsPerChannel;
       args.accumulate = !first;
       // Each block's packed weights stay in L1 while the tiles of the row sweep the chunk's rows.
@@ -93,25 +141,24 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
         args.weights = plan.weights(g, kb, c0);
         args.bias = first && !plan.biasPadded.empty() ? plan.biasPadded.data() + g * kPadded + kb : nullptr;
         int64_t u = 0;
-        for (int width : widths) {
-          args.rowOffset = u;
+        for (int width : column.tiles) {
+          args.rowOffset = firstOffset + positionStep * u;
           args.out = ws.acc.get() + u * kPadded + kb;
-          tile.fn[width](args);
+          fns[width](args);
           u += width;
         }
       }
       first = false;
     }
-    const int64_t positions = std::min(span, aw.count - t0);
-    kernels.transposeOut(outputRow(p, n, g, td, th, 0) + aw.outStep * t0, outVolume, aw.outStep, ws.acc.get(), kPadded,
-                         p.outPerGroup, positions, nullptr);
+    kernels.transposeOut(outputRow(p, n, g, td, th, 0) + aw.outStep * column.t0, outVolume, aw.outStep, ws.acc.get(),
+                         kPadded, p.outPerGroup, column.width, nullptr);
   };
 
   pool.parallelFor(tasks, [&](int64_t task, int worker) {
     Workspace& ws = spaces[static_cast<size_t>(worker)];
     if (!ws.rows) {
       ws.rows = std::make_unique<RowCache>(ad, ah, aw, layout, p.inPerGroup, std::min(channelsPerChunk, p.inPerGroup), 0.0f);
-      ws.acc.reset(new float[static_cast<size_t>(span * kPadded)]);
+      ws.acc.reset(new float[static_cast<size_t>(kChannelSpan * kPadded)]);
     }
     const int64_t end = std::min(rowCount, (task + 1) * rowsPerTask);
     for (int64_t row = task * rowsPerTask; row < end; ++row) runRow(ws, row);

@@ -30,14 +30,16 @@ struct GemmKernel {
 };
 
 // The transposed tile (tile_kernels.h, channelTile): mr output channels in registers times
-// any number of positions from 1 to maxPositions, fn[positions]. Tap j of row r at position p
-// reads the one float rows[r] + rowOffset + tapOffsets[j] + p; `out` is [position][channel],
-// position p at out + p * outStride, and `bias` (mr floats) is read as vectors.
+// any number of positions from 1 to maxPositions, fn[s - 1][positions]. Tap j of row r at
+// position p reads the one float rows[r] + rowOffset + tapOffsets[j] + s * p (s = 1 for row
+// buffers, 1 or 2 for input rows read in place); `out` is [position][channel], position p at
+// out + p * outStride, and `bias` (mr floats) is read as vectors.
 constexpr int kMaxChannelTilePositions = 12;
+constexpr int kMaxChannelTileStride = 2;
 struct ChannelTileKernel {
   int mr;
   int maxPositions;
-  GemmTileFn fn[kMaxChannelTilePositions + 1];
+  GemmTileFn fn[kMaxChannelTileStride][kMaxChannelTilePositions + 1];
 };
 
 // Weight gradient tile: acc[c][k] += sum_u columns[c][u] * dyT[u][k] for NC columns and one

@@ -97,7 +97,8 @@ void gemmTile(const GemmTileArgs& a) {
 // broadcast, so a row tile can be any width from 1 to NP: narrow rows (28 positions = 6 + 6 +
 // 6 + 6 + 4) and channel counts that are multiples of the register width waste nothing.
 // `out` holds [position][channel] (position p at out + p * outStride); the driver transposes.
-template <class V, int NK, int NP, int Taps>
+// Position p reads tap j at xp[S * p]: S = 2 reads a strided layer's input rows in place.
+template <class V, int NK, int NP, int Taps, int S>
 void channelTileTaps(const GemmTileArgs& a) {
   constexpr int L = V::lanes;
   typename V::reg acc[NP][NK];
@@ -113,7 +114,7 @@ void channelTileTaps(const GemmTileArgs& a) {
     for (int k = 0; k < NK; ++k) wk[k] = V::load(w + k * L);
     CONVND_UNROLL
     for (int p = 0; p < NP; ++p) {
-      const typename V::reg xv = V::set1(xp[p]);
+      const typename V::reg xv = V::set1(xp[S * p]);
       CONVND_UNROLL
       for (int k = 0; k < NK; ++k) acc[p][k] = V::fmadd(wk[k], xv, acc[p][k]);
     }
@@ -137,20 +138,21 @@ void channelTileTaps(const GemmTileArgs& a) {
     for (int k = 0; k < NK; ++k) V::store(a.out + p * a.outStride + k * L, acc[p][k]);
 }
 
-template <class V, int NK, int NP>
+template <class V, int NK, int NP, int S>
 void channelTile(const GemmTileArgs& a) {
   switch (a.taps) {
-    case 1: return channelTileTaps<V, NK, NP, 1>(a);
-    case 2: return channelTileTaps<V, NK, NP, 2>(a);
-    case 3: return channelTileTaps<V, NK, NP, 3>(a);
-    default: return channelTileTaps<V, NK, NP, 0>(a);
+    case 1: return channelTileTaps<V, NK, NP, 1, S>(a);
+    case 2: return channelTileTaps<V, NK, NP, 2, S>(a);
+    case 3: return channelTileTaps<V, NK, NP, 3, S>(a);
+    default: return channelTileTaps<V, NK, NP, 0, S>(a);
   }
 }
 
-// fn[np] = channelTile<V, NK, np> for np in [1, NP].
+// fn[s - 1][np] = channelTile<V, NK, np, s> for np in [1, NP], s in {1, 2}.
 template <class V, int NK, int NP>
-void fillChannelTiles(GemmTileFn* fn) {
-  fn[NP] = &channelTile<V, NK, NP>;
+void fillChannelTiles(GemmTileFn (*fn)[kMaxChannelTilePositions + 1]) {
+  fn[0][NP] = &channelTile<V, NK, NP, 1>;
+  fn[1][NP] = &channelTile<V, NK, NP, 2>;
   if constexpr (NP > 1) fillChannelTiles<V, NK, NP - 1>(fn);
 }
 
