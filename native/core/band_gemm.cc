@@ -140,6 +140,7 @@ bool runBandedGemm(const KernelTable& kernels, const WindowedGemm& p, const Gemm
   // A block: per segment, a region of vertical.rows rows `pitch` apart, plus room for the
   // reads of the last tile past the band's end (less than a tile and a row).
   const int64_t segments = static_cast<int64_t>(layout.segments.size());
+  const std::vector<SegmentCopy> copies = planRowFill(layout, aw, 0);
   const int64_t regionFloats = vertical.rows * pitch + T + pitch;
   const int64_t blockFloats = segments * regionFloats;
   std::vector<int32_t> tapOffsets(static_cast<size_t>(plan.tW));
@@ -206,8 +207,8 @@ bool runBandedGemm(const KernelTable& kernels, const WindowedGemm& p, const Gemm
               // hardware prefetchers do not follow, and this is the band's only read of the input.
               if (src && c + 1 < cEnd) prefetchRow(src + inVolume, aw.inSize);
               for (int64_t s = 0; s < segments; ++s)
-                fillSegment(layout, layout.segments[static_cast<size_t>(s)], aw, src, 0, 0.0f,
-                            block + s * regionFloats + (run.start + i) * pitch);
+                fillSegment(layout.segments[static_cast<size_t>(s)], copies[static_cast<size_t>(s)], layout, aw.inStep,
+                            src, 0.0f, block + s * regionFloats + (run.start + i) * pitch);
             }
           for (int64_t jh = 0; jh < plan.tH; ++jh) ws.rows.push_back(block + vertical.tapRow[static_cast<size_t>(jh)] * pitch);
         }

@@ -40,37 +40,46 @@ RowLayout makeRowLayout(const AxisMap& axis, int64_t tileWidth, const KernelTabl
   return layout;
 }
 
-void fillSegment(const RowLayout& layout, const RowLayout::Segment& seg, const AxisMap& axis,
-                 const float* input, int64_t t0, float fill, float* dst) {
+std::vector<SegmentCopy> planRowFill(const RowLayout& layout, const AxisMap& axis, int64_t t0) {
   const int64_t s = axis.inStep, n = axis.inSize;
-  // Element v reads input index s * (t0 + qFirst + v) + residue.
-  const int64_t first = s * (t0 + seg.qFirst) + seg.residue;
-  if (!input) {
-    std::fill(dst, dst + seg.length, fill);
-    return;
+  std::vector<SegmentCopy> copies;
+  for (const RowLayout::Segment& seg : layout.segments) {
+    // Element v reads input index s * (t0 + qFirst + v) + residue; keep the v inside [0, n).
+    const int64_t first = s * (t0 + seg.qFirst) + seg.residue;
+    int64_t vLo = first >= 0 ? 0 : (-first + s - 1) / s;
+    int64_t vHi = first < n ? (n - 1 - first) / s + 1 : 0;
+    vLo = std::min(vLo, seg.length);
+    vHi = std::max(std::min(vHi, seg.length), vLo);
+    copies.push_back({vLo, vHi, first});
   }
-  // The v range whose index lies inside [0, n).
-  int64_t vLo = first >= 0 ? 0 : (-first + s - 1) / s;
-  int64_t vHi = first < n ? (n - 1 - first) / s + 1 : 0;
-  vLo = std::min(vLo, seg.length);
-  vHi = std::max(std::min(vHi, seg.length), vLo);
-  std::fill(dst, dst + vLo, fill);
-  if (vHi == vLo) {
-    // nothing of the input falls in this segment
-  } else if (s == 1) {
-    std::copy(input + first + vLo, input + first + vHi, dst + vLo);
-  } else if (s == 2 && layout.copyStride2) {
-    layout.copyStride2(dst + vLo, input + first + vLo * 2, vHi - vLo);
-  } else {
-    const float* src = input + first + vLo * s;
-    for (int64_t v = vLo; v < vHi; ++v, src += s) dst[v] = *src;
-  }
-  std::fill(dst + vHi, dst + seg.length, fill);
+  return copies;
 }
 
-void fillRow(const RowLayout& layout, const AxisMap& axis, const float* input, int64_t t0,
+void fillSegment(const RowLayout::Segment& seg, const SegmentCopy& copy, const RowLayout& layout, int64_t inStep,
+                 const float* input, float fill, float* dst) {
+  const int64_t vLo = input ? copy.vLo : seg.length, vHi = input ? copy.vHi : seg.length;
+  for (int64_t v = 0; v < vLo; ++v) dst[v] = fill;
+  if (vHi == vLo) {
+    // nothing of the input falls in this segment
+  } else if (inStep == 1) {
+    std::copy(input + copy.first + vLo, input + copy.first + vHi, dst + vLo);
+  } else if (inStep == 2 && layout.copyStride2) {
+    layout.copyStride2(dst + vLo, input + copy.first + vLo * 2, vHi - vLo);
+  } else {
+    const float* src = input + copy.first + vLo * inStep;
+    for (int64_t v = vLo; v < vHi; ++v, src += inStep) dst[v] = *src;
+  }
+  for (int64_t v = vHi; v < seg.length; ++v) dst[v] = fill;
+}
+
+void fillRow(const RowLayout& layout, const std::vector<SegmentCopy>& copies, int64_t inStep, const float* input,
              float fill, float* row) {
-  for (const RowLayout::Segment& seg : layout.segments) fillSegment(layout, seg, axis, input, t0, fill, row + seg.start);
+  for (size_t i = 0; i < layout.segments.size(); ++i)
+    fillSegment(layout.segments[i], copies[i], layout, inStep, input, fill, row + layout.segments[i].start);
+}
+
+void fillRow(const RowLayout& layout, const AxisMap& axis, const float* input, int64_t t0, float fill, float* row) {
+  fillRow(layout, planRowFill(layout, axis, t0), axis.inStep, input, fill, row);
 }
 
 }  // namespace convnd

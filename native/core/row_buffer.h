@@ -31,14 +31,25 @@ struct RowLayout {
 
 RowLayout makeRowLayout(const AxisMap& axis, int64_t tileWidth, const KernelTable& kernels);
 
-// Fills one segment (of `layout`) at dst, for the tile starting at output position t0, from
-// `input` (one input row of axis.inSize floats, or null for a row outside the input).
-void fillSegment(const RowLayout& layout, const RowLayout::Segment& seg, const AxisMap& axis,
-                 const float* input, int64_t t0, float fill, float* dst);
+// Which elements of one segment copy the input for the tile starting at output position t0:
+// element v reads input index first + inStep * v when vLo <= v < vHi, and is the fill value
+// otherwise. It depends on t0 alone: callers that fill many rows for one tile start compute
+// it once (its divisions cost as much as copying a short row).
+struct SegmentCopy {
+  int64_t vLo, vHi, first;
+};
+std::vector<SegmentCopy> planRowFill(const RowLayout& layout, const AxisMap& axis, int64_t t0);
 
-// Fills one row for the tile starting at output position t0 from `input` (one input row of
-// axis.inSize floats, or null for a row entirely outside the input).
-void fillRow(const RowLayout& layout, const AxisMap& axis, const float* input, int64_t t0,
+// Fills one segment at dst from `input` (one input row of axis.inSize floats, or null for a
+// row outside the input), as `copy` (its entry of planRowFill) says.
+void fillSegment(const RowLayout::Segment& seg, const SegmentCopy& copy, const RowLayout& layout, int64_t inStep,
+                 const float* input, float fill, float* dst);
+
+// Fills every segment of one row.
+void fillRow(const RowLayout& layout, const std::vector<SegmentCopy>& copies, int64_t inStep, const float* input,
              float fill, float* row);
+
+// The same for a single row at tile start t0.
+void fillRow(const RowLayout& layout, const AxisMap& axis, const float* input, int64_t t0, float fill, float* row);
 
 }  // namespace convnd

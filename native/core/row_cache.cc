@@ -29,14 +29,20 @@ bool planesSpreadOverL1(int64_t planeFloats) {
   return sets >= 16;
 }
 
+int64_t powerOfTwoAtLeast(int64_t v) {
+  int64_t p = 1;
+  while (p < v) p *= 2;
+  return p;
+}
+
 }  // namespace
 
 RowCache::RowCache(const AxisMap& ad, const AxisMap& ah, const AxisMap& aw, const RowLayout& layout,
                    int64_t channels, int64_t chunk, float fill)
     : ad_(ad), ah_(ah), aw_(aw), layout_(layout), fill_(fill) {
   direct_ = layout.segments.size() == 1 && aw.inStep == 1 && planesSpreadOverL1(ad.inSize * ah.inSize * aw.inSize);
-  slotsD_ = std::min(extent(ad), ad.inSize);
-  slotsH_ = std::min(extent(ah), ah.inSize);
+  slotsD_ = powerOfTwoAtLeast(std::min(extent(ad), ad.inSize));
+  slotsH_ = powerOfTwoAtLeast(std::min(extent(ah), ah.inSize));
   const int64_t rowsPerChannel = std::max<int64_t>(1, ad.taps() * ah.taps());
   cached_ = channels * slotsD_ * slotsH_ * layout.rowLength <= kCacheFloats &&
             slotsD_ * slotsH_ <= 4 * rowsPerChannel;  // sparse windows (dilation) gain little
@@ -56,7 +62,7 @@ void RowCache::invalidate() {
 const float* RowCache::rowFor(int64_t c, int64_t id, int64_t ih, int64_t slotHint, int64_t t0, const float* planeData) {
   if (id < 0 || id >= ad_.inSize || ih < 0 || ih >= ah_.inSize) {
     if (!outsideReady_) {
-      fillRow(layout_, aw_, nullptr, t0, fill_, outside_.data());
+      fillRow(layout_, copies_, aw_.inStep, nullptr, fill_, outside_.data());
       outsideReady_ = true;
     }
     return outside_.data();
@@ -67,11 +73,11 @@ const float* RowCache::rowFor(int64_t c, int64_t id, int64_t ih, int64_t slotHin
     if (first >= 0 && first + layout_.segments[0].length <= aw_.inSize)
       return planeData + (id * ah_.inSize + ih) * aw_.inSize + first;
   }
-  const int64_t slot = cached_ ? c * slotsPerChannel_ + (id % slotsD_) * slotsH_ + ih % slotsH_ : slotHint;
+  const int64_t slot = cached_ ? c * slotsPerChannel_ + (id & (slotsD_ - 1)) * slotsH_ + (ih & (slotsH_ - 1)) : slotHint;
   const int64_t tag = id * (ah_.inSize + 1) + ih;
   float* row = data_.data() + slot * layout_.rowLength;
   if (!cached_ || tags_[static_cast<size_t>(slot)] != tag) {
-    fillRow(layout_, aw_, planeData + (id * ah_.inSize + ih) * aw_.inSize, t0, fill_, row);
+    fillRow(layout_, copies_, aw_.inStep, planeData + (id * ah_.inSize + ih) * aw_.inSize, fill_, row);
     tags_[static_cast<size_t>(slot)] = tag;
   }
   return row;

@@ -39,12 +39,14 @@ class RowCache {
   float fill_;
   bool direct_;  // stride-1 rows with one segment: interior spans are read in place
   bool cached_;
+  // Slots along D and H: powers of two, so that a row's slot is a mask rather than a division.
   int64_t slotsD_, slotsH_, slotsPerChannel_;
   std::vector<float> data_;
   std::vector<int64_t> tags_;  // id * (inSizeH + 1) + ih, or -1
   std::vector<float> outside_;  // the row for input rows outside the input
   bool outsideReady_ = false;
   int64_t t0_ = -1, planeSet_ = -1;
+  std::vector<SegmentCopy> copies_;  // the fill plan for tile start t0_
   std::vector<const float*> pointers_;
 };
 
@@ -52,6 +54,7 @@ template <class Plane>
 const float* const* RowCache::window(int64_t planeSet, int64_t c0, int64_t c1, int64_t td, int64_t th, int64_t t0, Plane plane) {
   if (t0 != t0_ || planeSet != planeSet_) {
     invalidate();
+    if (t0 != t0_) copies_ = planRowFill(layout_, aw_, t0);
     t0_ = t0;
     planeSet_ = planeSet;
   }
