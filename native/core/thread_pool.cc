@@ -1,5 +1,6 @@
 #include "thread_pool.h"
 
+#include <chrono>
 #include <cstdlib>
 #if defined(__x86_64__) || defined(_M_X64)
 #include <xmmintrin.h>
@@ -28,7 +29,26 @@ class FlushDenormals {
   unsigned saved_ = 0;
 };
 
+// A hint to the core that this thread is spin-waiting (frees its pipeline for a sibling).
+inline void cpuRelax() {
+#if defined(__x86_64__) || defined(_M_X64)
+  _mm_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
 }  // namespace
+
+template <class Ready>
+bool ThreadPool::spinFor(Ready ready) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicros);
+  for (int i = 1;; ++i) {
+    if (ready()) return true;
+    cpuRelax();
+    if (i % 64 == 0 && std::chrono::steady_clock::now() > deadline) return false;
+  }
+}
 
 int defaultThreadCount() {
   if (const char* env = std::getenv("CONVND_NUM_THREADS")) {
@@ -97,6 +117,7 @@ void ThreadPool::workerLoop(int index) {
   FlushDenormals flush;
   uint64_t seen = 0;
   for (;;) {
+    spinFor([&] { return stopping_ || generation_ != seen; });
     {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
@@ -130,6 +151,8 @@ void ThreadPool::parallelFor(int64_t count, const std::function<void(int64_t, in
   }
   wake_.notify_all();
   runItems(0);
+  // runItems returned: every item has started. Wait for the workers still running one.
+  spinFor([&] { return active_ == 0; });
   std::unique_lock<std::mutex> lock(mutex_);
   done_.wait(lock, [&] { return active_ == 0 && next_ >= count_; });
   body_ = nullptr;

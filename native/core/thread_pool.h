@@ -4,6 +4,7 @@
 // before it returns, so JavaScript's floating-point state never changes and every work item
 // computes the same bits whichever thread runs it.
 #pragma once
+#include <atomic>
 #include <condition_variable>
 #include <exception>
 #include <cstdint>
@@ -39,6 +40,15 @@ class ThreadPool {
   void stopWorkers();
   void workerLoop(int index);
   void runItems(int worker);
+  // Spins until `ready` holds or kSpinMicros pass; true if it holds.
+  template <class Ready>
+  static bool spinFor(Ready ready);
+
+  // How long a thread with nothing to do spins before it sleeps. Waking a sleeping thread
+  // costs tens of microseconds on a virtual machine (and more when the host has parked its
+  // CPU), which back-to-back calls would pay twice each: once to wake the workers, once to
+  // wake the caller when they finish.
+  static constexpr int kSpinMicros = 200;
 
   int threads_ = 1;
   std::vector<std::thread> workers_;
@@ -47,9 +57,10 @@ class ThreadPool {
   std::condition_variable wake_, done_;
   const std::function<void(int64_t, int)>* body_ = nullptr;
   int64_t count_ = 0, next_ = 0;
-  int active_ = 0;
-  uint64_t generation_ = 0;
-  bool stopping_ = false;
+  // Written under mutex_; atomic so that spinning threads can watch them without it.
+  std::atomic<int> active_{0};
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> stopping_{false};
   std::exception_ptr error_;
 };
 
