@@ -151,14 +151,15 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
       first = false;
     }
     kernels.transposeOut(outputRow(p, n, g, td, th, 0) + aw.outStep * column.t0, outVolume, aw.outStep, ws.acc.get(),
-                         kPadded, p.outPerGroup, column.width, nullptr);
+                         kPadded, p.outPerGroup, column.width);
   };
 
   pool.parallelFor(tasks, [&](int64_t task, int worker) {
     Workspace& ws = spaces[static_cast<size_t>(worker)];
     if (!ws.rows) {
       ws.rows = std::make_unique<RowCache>(ad, ah, aw, layout, p.inPerGroup, std::min(channelsPerChunk, p.inPerGroup), 0.0f);
-      ws.acc.reset(new float[static_cast<size_t>(kChannelSpan * kPadded)]);
+      // transposeOut may read whole blocks of 8 positions.
+      ws.acc.reset(new float[static_cast<size_t>(roundUp(kChannelSpan, 8) * kPadded)]);
     }
     const int64_t end = std::min(rowCount, (task + 1) * rowsPerTask);
     for (int64_t row = task * rowsPerTask; row < end; ++row) runRow(ws, row);

@@ -113,10 +113,11 @@ struct KernelTable {
   // counts that are multiples of 4 but not of gemmWide's MR (8 = 6 + 2 pads a third).
   GemmKernel gemmQuad, gemmQuadTail;
   ChannelTileKernel channelTile;
-  // dst[k * dstStride + u * step] = src[u * srcStride + k] + bias[k] (bias may be null) for
-  // k < channels, u < positions: channelTile's results into the output.
+  // dst[k * dstStride + u * step] = src[u * srcStride + k] for k < channels, u < positions:
+  // channelTile's results into the output. May read (never write) src up to position
+  // positions rounded up to a multiple of 8.
   void (*transposeOut)(float* dst, int64_t dstStride, int64_t step, const float* src, int64_t srcStride,
-                       int64_t channels, int64_t positions, const float* bias);
+                       int64_t channels, int64_t positions);
   WeightGradKernel weightGrad;
   int weightDotColumns;
   int lanes;  // floats a register (the lane count of weightDot's accumulators)

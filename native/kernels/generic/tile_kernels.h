@@ -156,16 +156,16 @@ void fillChannelTiles(GemmTileFn (*fn)[kMaxChannelTilePositions + 1]) {
   if constexpr (NP > 1) fillChannelTiles<V, NK, NP - 1>(fn);
 }
 
-// dst[k * dstStride + u * step] = src[u * srcStride + k] + bias[k] (bias may be null) for
-// k < channels, u < positions: the transposed tile's [position][channel] results into NCHW.
+// dst[k * dstStride + u * step] = src[u * srcStride + k] for k < channels, u < positions: the
+// transposed tile's [position][channel] results into NCHW. The portable version; an ISA with
+// register transposes (AVX2) supplies its own.
 template <class V>
-void transposeOut(float* dst, int64_t dstStride, int64_t step, const float* src, int64_t srcStride,
-                  int64_t channels, int64_t positions, const float* bias) {
+void transposeOut(float* dst, int64_t dstStride, int64_t step, const float* src, int64_t srcStride, int64_t channels,
+                  int64_t positions) {
   for (int64_t k = 0; k < channels; ++k) {
-    const float b = bias ? bias[k] : 0.0f;
     float* __restrict d = dst + k * dstStride;
     const float* __restrict s = src + k;
-    for (int64_t u = 0; u < positions; ++u) d[u * step] = s[u * srcStride] + b;
+    for (int64_t u = 0; u < positions; ++u) d[u * step] = s[u * srcStride];
   }
 }
 
