@@ -75,7 +75,8 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
     if (c.inPlace) inPlaceFloats = std::max(inPlaceFloats, aw.inStep * c.width);
   }
   const RowLayout layout = makeRowLayout(aw, cachedSpan, kernels);
-  const int64_t channelsPerChunk = channelChunk(rowsPerChannel, std::max(layout.rowLength, inPlaceFloats));
+  const int64_t channelsPerChunk =
+      channelChunk(rowsPerChannel, std::max(layout.rowLength, inPlaceFloats), kChannelTileRowsFloats);
   // In place, tap j of position t reads input row element inStep * t + offset[j]; rows outside
   // the input read zeros over the same extent.
   const std::vector<int32_t> inPlaceOffsets(aw.offset.begin(), aw.offset.end());

@@ -109,8 +109,8 @@ float* outputRow(const WindowedGemm& p, int64_t n, int64_t g, int64_t td, int64_
          (od * p.outExtent[1] + oh) * p.outExtent[2] + aw.outStart;
 }
 
-int64_t channelChunk(int64_t rowsPerChannel, int64_t tileRowFloats) {
-  return std::max<int64_t>(1, kTileRowsFloats / std::max<int64_t>(1, rowsPerChannel * tileRowFloats));
+int64_t channelChunk(int64_t rowsPerChannel, int64_t tileRowFloats, int64_t budgetFloats) {
+  return std::max<int64_t>(1, budgetFloats / std::max<int64_t>(1, rowsPerChannel * tileRowFloats));
 }
 
 int64_t itemsPerTask(int64_t itemWork, int64_t items, int threads) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 #include "kernel_table.h"
+#include "tiling.h"
 #include "windowed_gemm.h"
 
 namespace convnd {
@@ -34,8 +35,9 @@ GemmPlan makeGemmPlan(const KernelTable& kernels, const WindowedGemm& p);
 float* outputRow(const WindowedGemm& p, int64_t n, int64_t g, int64_t td, int64_t th, int64_t k);
 
 // Input channels per chunk, so that the rows one register tile reads (tileRowFloats each,
-// rowsPerChannel per channel) stay in L1 while every output-channel block passes over them.
-int64_t channelChunk(int64_t rowsPerChannel, int64_t tileRowFloats);
+// rowsPerChannel per channel, budgetFloats in all) stay in L1 while every output-channel block
+// passes over them.
+int64_t channelChunk(int64_t rowsPerChannel, int64_t tileRowFloats, int64_t budgetFloats = kTileRowsFloats);
 
 // Consecutive work items per parallel task: enough work to be worth a dispatch, and about
 // four tasks a thread so that uneven items still balance.

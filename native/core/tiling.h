@@ -13,6 +13,11 @@ constexpr int64_t kRowBufferFloats = 24 * 1024;
 // beside the packed weights while every output-channel block reads them.
 constexpr int64_t kTileRowsFloats = 2048;
 
+// The same for channel mode (channel_gemm.h), whose tiles reload their accumulators once per
+// chunk: twice as many rows measured 2-9% faster on 3x3 and 1x1 layers (fewer reloads outweigh
+// rows spilling from L1 to L2 now and then).
+constexpr int64_t kChannelTileRowsFloats = 4096;
+
 // Output positions one task covers along the innermost axis (several register tiles).
 constexpr int64_t kTaskWidth = 256;
 
