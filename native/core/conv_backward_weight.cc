@@ -83,6 +83,10 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
   constexpr int64_t kPlaneRowsFloats = 64 * 1024;
   const bool planeRows = dotPath && !dotBands && wTiles == 1 && tD == 1;
 
+  // Where each segment of a row copies the input, per row tile: computed once, not per row.
+  std::vector<std::vector<SegmentCopy>> tileCopies;
+  for (int64_t tile = 0; tile < wTiles; ++tile) tileCopies.push_back(planRowFill(layout, aw, tile * T));
+
   pool.parallelFor(d.groups * chunksPerGroup, [&](int64_t task, int) {
     const int64_t g = task / chunksPerGroup;
     const int64_t c0 = task % chunksPerGroup * chunk;
@@ -118,7 +122,7 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
     // The same, every row filled afresh for the tile starting at t0.
     auto fillColumns = [&](int64_t n, int64_t td, int64_t th, int64_t t0, auto&& tap) {
       columnsVia(n, td, th, [&](int64_t, int64_t, const float* input, float* scratch) {
-        fillRow(layout, aw, input, t0, 0.0f, scratch);
+        fillRow(layout, tileCopies[static_cast<size_t>(t0 / T)], aw.inStep, input, 0.0f, scratch);
         return static_cast<const float*>(scratch);
       }, tap);
     };
@@ -169,7 +173,7 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
         const int64_t slot = (c - c0) * ah.inSize + ih;
         float* row = plane.data() + slot * layout.rowLength;
         if (!filled[static_cast<size_t>(slot)]) {
-          fillRow(layout, aw, input, 0, 0.0f, row);
+          fillRow(layout, tileCopies[0], aw.inStep, input, 0.0f, row);
           filled[static_cast<size_t>(slot)] = 1;
         }
         return static_cast<const float*>(row);

@@ -78,8 +78,4 @@ void fillRow(const RowLayout& layout, const std::vector<SegmentCopy>& copies, in
     fillSegment(layout.segments[i], copies[i], layout, inStep, input, fill, row + layout.segments[i].start);
 }
 
-void fillRow(const RowLayout& layout, const AxisMap& axis, const float* input, int64_t t0, float fill, float* row) {
-  fillRow(layout, planRowFill(layout, axis, t0), axis.inStep, input, fill, row);
-}
-
 }  // namespace convnd

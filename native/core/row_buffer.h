@@ -49,7 +49,4 @@ void fillSegment(const RowLayout::Segment& seg, const SegmentCopy& copy, const R
 void fillRow(const RowLayout& layout, const std::vector<SegmentCopy>& copies, int64_t inStep, const float* input,
              float fill, float* row);
 
-// The same for a single row at tile start t0.
-void fillRow(const RowLayout& layout, const AxisMap& axis, const float* input, int64_t t0, float fill, float* row);
-
 }  // namespace convnd
