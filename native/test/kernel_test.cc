@@ -42,27 +42,30 @@ bool close(const std::vector<float>& got, const std::vector<float>& want, double
   return true;
 }
 
-// `wide`: many channels a group (channel mode, where every output sums 64 products or more)
-// and rows up to 150 wide (several tasks a row); otherwise few channels (row and band modes).
+// `wide`: the shapes of channel mode (16 or more output channels a group, every output a sum
+// of 256 or more products), often unpadded along the row (read in place), rows up to 300 wide
+// (several tasks a row); otherwise few channels (row and band modes).
 ConvDesc randomConv(bool wide) {
   ConvDesc d;
   const int axes = static_cast<int>(pick(1, 3));
   d.batch = pick(1, 2);
   d.groups = pick(1, wide ? 2 : 3);
-  d.inChannels = d.groups * (wide ? pick(8, 40) : pick(1, 4));
-  d.outChannels = d.groups * (wide ? pick(4, 70) : pick(1, 9));
-  if (!wide && pick(0, 5) == 0) d.inChannels = d.outChannels = d.groups;  // depthwise
+  int64_t taps = 1;
   for (int a = kAxes - axes; a < kAxes; ++a) {
-    d.kernel[a] = pick(1, 4);
+    d.kernel[a] = pick(wide ? 2 : 1, 4);
+    taps *= d.kernel[a];
     d.stride[a] = pick(1, 3);
     d.dilation[a] = pick(1, 2);
-    d.padBefore[a] = pick(0, 3);
-    const int64_t padAfter = pick(0, 3);
+    d.padBefore[a] = wide && pick(0, 1) == 0 ? 0 : pick(0, 3);
+    const int64_t padAfter = d.padBefore[a] == 0 && wide ? 0 : pick(0, 3);
     const int64_t span = d.dilation[a] * (d.kernel[a] - 1) + 1;
     const int64_t least = std::max<int64_t>(1, span - d.padBefore[a] - padAfter);
-    d.in[a] = pick(least, std::max<int64_t>(least, a == 2 ? (wide ? 150 : 40) : (wide ? 5 : 9)));
+    d.in[a] = pick(least, std::max<int64_t>(least, a == 2 ? (wide ? 300 : 40) : (wide ? 5 : 9)));
     d.out[a] = (d.in[a] + d.padBefore[a] + padAfter - span) / d.stride[a] + 1;
   }
+  d.inChannels = d.groups * (wide ? (255 + taps) / taps + pick(0, 16) : pick(1, 4));
+  d.outChannels = d.groups * (wide ? pick(16, 48) : pick(1, 9));
+  if (!wide && pick(0, 5) == 0) d.inChannels = d.outChannels = d.groups;  // depthwise
   return d;
 }
 
