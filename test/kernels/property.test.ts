@@ -99,7 +99,9 @@ describe.skipIf(!available)(`property tests on ${isa}`, () => {
       rank: fc.constant(2),
       groups: fc.integer({ min: 1, max: 2 }),
       perGroupIn: fc.integer({ min: 29, max: 60 }),
-      perGroupOut: fc.integer({ min: 16, max: 40 }),
+      // Channel counts the transposed tile pads no more than the wide one (AVX2: 16 and 32
+      // exactly, 31 and 47 with one padded channel).
+      perGroupOut: fc.constantFrom(16, 31, 32, 47, 48),
       k: fc.constant(3),
       stride: fc.integer({ min: 1, max: 2 }),
       dilation: fc.integer({ min: 1, max: 2 }),
