@@ -23,6 +23,16 @@ function expectClose(got: Float32Array, want: Float32Array, what: string): void 
       expect.fail(`${what}[${i}]: got ${got[i]}, reference ${want[i]}`);
 }
 
+// conv(x, w, opts) against the reference; returns the output and the call's descriptor.
+function expectForwardMatches(x: Tensor, w: Tensor, bias: Tensor | null, opts: ConvOptions, what = 'y') {
+  const y = conv(x, w, opts);
+  const desc = descriptor(planConv('test', x, w, opts).plan);
+  const want = new Float32Array(y.data.length);
+  addon.convForwardReference(x.data, w.data, bias?.data ?? null, want, desc);
+  expectClose(y.data, want, what);
+  return { y, desc };
+}
+
 const padding = (rank: number) => fc.oneof(
   fc.integer({ min: 0, max: 2 }),
   fc.array(fc.integer({ min: 0, max: 2 }), { minLength: rank, maxLength: rank }),
@@ -54,11 +64,7 @@ describe.skipIf(!available)(`property tests on ${isa}`, () => {
       const w = randomTensor(r, [c.groups * c.perGroupOut, c.perGroupIn, ...c.kernel]);
       const bias = c.bias ? randomTensor(r, [c.groups * c.perGroupOut]) : null;
       const opts: ConvOptions = { stride: c.stride, dilation: c.dilation, groups: c.groups, padding: c.padding, bias };
-      const y = conv(x, w, opts);
-      const desc = descriptor(planConv('test', x, w, opts).plan);
-      const want = new Float32Array(y.data.length);
-      addon.convForwardReference(x.data, w.data, bias?.data ?? null, want, desc);
-      expectClose(y.data, want, 'y');
+      const { y, desc } = expectForwardMatches(x, w, bias, opts);
       const dy = randomTensor(r, y.shape);
       const g = convBackward(dy, x, w, opts);
       const dx = new Float32Array(x.data.length), dw = new Float32Array(w.data.length);
@@ -78,11 +84,7 @@ describe.skipIf(!available)(`property tests on ${isa}`, () => {
       const w = randomTensor(r, [7, 160, k, k]);
       const bias = randomTensor(r, [7]);
       const opts: ConvOptions = { stride, padding: k >> 1, bias };
-      const y = conv(x, w, opts);
-      const desc = descriptor(planConv('test', x, w, opts).plan);
-      const want = new Float32Array(y.data.length);
-      addon.convForwardReference(x.data, w.data, bias.data, want, desc);
-      expectClose(y.data, want, `y (width ${width})`);
+      const { y, desc } = expectForwardMatches(x, w, bias, opts, `y (width ${width})`);
       const dy = randomTensor(r, y.shape);
       const dx = new Float32Array(x.data.length);
       addon.convBackwardDataReference(dy.data, w.data, null, dx, desc);
@@ -117,11 +119,7 @@ describe.skipIf(!available)(`property tests on ${isa}`, () => {
       const w = randomTensor(r, [c.groups * c.perGroupOut, c.perGroupIn, ...spatial.map(() => c.k)]);
       const bias = c.bias ? randomTensor(r, [c.groups * c.perGroupOut]) : null;
       const opts: ConvOptions = { stride: c.stride, dilation: c.dilation, groups: c.groups, padding: c.padded ? c.k >> 1 : 0, bias };
-      const y = conv(x, w, opts);
-      const desc = descriptor(planConv('test', x, w, opts).plan);
-      const want = new Float32Array(y.data.length);
-      addon.convForwardReference(x.data, w.data, bias?.data ?? null, want, desc);
-      expectClose(y.data, want, 'y');
+      const { y, desc } = expectForwardMatches(x, w, bias, opts);
       const dy = randomTensor(r, y.shape);
       const dx = new Float32Array(x.data.length);
       addon.convBackwardDataReference(dy.data, w.data, null, dx, desc);

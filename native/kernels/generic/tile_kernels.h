@@ -32,6 +32,26 @@
 namespace convnd {
 namespace tiles {
 
+// Calls onRow(row) and then tap(row + tapOffsets[j]) for every tap j of every row of a GEMM
+// tile, row after row (row r starts at a.rows[r] + a.rowOffset). Taps > 0 fixes the taps per
+// row at compile time, so that the tap loop unrolls.
+template <int Taps, class OnRow, class Tap>
+inline void forEachTap(const GemmTileArgs& a, OnRow onRow, Tap& tap) {
+  int32_t offsets[Taps > 0 ? Taps : 1];
+  if constexpr (Taps > 0)
+    for (int j = 0; j < Taps; ++j) offsets[j] = a.tapOffsets[j];
+  for (int64_t r = 0; r < a.rowCount; ++r) {
+    const float* row = a.rows[r] + a.rowOffset;
+    onRow(row);
+    if constexpr (Taps > 0) {
+      CONVND_UNROLL
+      for (int j = 0; j < Taps; ++j) tap(row + offsets[j]);
+    } else {
+      for (int32_t j = 0; j < a.taps; ++j) tap(row + a.tapOffsets[j]);
+    }
+  }
+}
+
 // acc[m][v] += w[m] * x[v]: the x row is loaded once per tap and reused by MR channels.
 // Taps > 0 fixes the taps per row at compile time (1 for pointwise layers, 3 for 3-wide
 // windows, 2 for their stride-2 data gradients): the tap loop unrolls, so a row costs no loop
@@ -61,21 +81,9 @@ void gemmTileTaps(const GemmTileArgs& a) {
     }
     w += MR;
   };
-  int32_t offsets[Taps > 0 ? Taps : 1];
-  if constexpr (Taps > 0)
-    for (int j = 0; j < Taps; ++j) offsets[j] = a.tapOffsets[j];
-  for (int64_t r = 0; r < a.rowCount; ++r) {
-    const float* row = a.rows[r] + a.rowOffset;
-    // The next tile's positions of this row: rows are many separate streams (one per input
-    // channel), more than the hardware prefetchers follow.
-    CONVND_PREFETCH(row + T);
-    if constexpr (Taps > 0) {
-      CONVND_UNROLL
-      for (int j = 0; j < Taps; ++j) tap(row + offsets[j]);
-    } else {
-      for (int32_t j = 0; j < a.taps; ++j) tap(row + a.tapOffsets[j]);
-    }
-  }
+  // The next tile's positions of each row: rows are many separate streams (one per input
+  // channel), more than the hardware prefetchers follow.
+  forEachTap<Taps>(a, [](const float* row) { CONVND_PREFETCH(row + T); }, tap);
   CONVND_UNROLL
   for (int m = 0; m < MR; ++m)
     CONVND_UNROLL
@@ -120,18 +128,7 @@ void channelTileTaps(const GemmTileArgs& a) {
     }
     w += NK * L;
   };
-  int32_t offsets[Taps > 0 ? Taps : 1];
-  if constexpr (Taps > 0)
-    for (int j = 0; j < Taps; ++j) offsets[j] = a.tapOffsets[j];
-  for (int64_t r = 0; r < a.rowCount; ++r) {
-    const float* row = a.rows[r] + a.rowOffset;
-    if constexpr (Taps > 0) {
-      CONVND_UNROLL
-      for (int j = 0; j < Taps; ++j) tap(row + offsets[j]);
-    } else {
-      for (int32_t j = 0; j < a.taps; ++j) tap(row + a.tapOffsets[j]);
-    }
-  }
+  forEachTap<Taps>(a, [](const float*) {}, tap);
   CONVND_UNROLL
   for (int p = 0; p < NP; ++p)
     CONVND_UNROLL
