@@ -36,30 +36,29 @@ std::vector<int> splitPositions(int64_t count, int maxWidth) {
   return widths;
 }
 
-// A run of output positions [t0, t0 + width) of every output row, and how its input is read:
-// through the row cache (zero-padded, phase-split copies) or in place from the input rows.
+// A run of output positions [t0, t0 + width) of every output row.
 struct Column {
   int64_t t0, width;
-  bool inPlace;
   std::vector<int> tiles;  // tile widths
 };
 
-// The columns of a row. When every tap of every position lies inside the input (no padding
-// along the axis) and the kernel has the axis' stride, the input rows are read in place;
-// otherwise every column goes through the row cache. (Reading only a padded row's interior in
-// place was measured slower: the row's two edges then cost two fills instead of one.)
 std::vector<Column> makeColumns(const AxisMap& aw, const ChannelTileKernel& tile) {
-  bool inPlace = aw.taps() > 0 && aw.inStep <= kMaxChannelTileStride;
-  if (inPlace) {
-    const auto [lo, hi] = std::minmax_element(aw.offset.begin(), aw.offset.end());
-    inPlace = *lo >= 0 && aw.inStep * (aw.count - 1) + *hi < aw.inSize;
-  }
   std::vector<Column> columns;
   for (int64_t t = 0; t < aw.count; t += kChannelSpan) {
     const int64_t width = std::min(kChannelSpan, aw.count - t);
-    columns.push_back({t, width, inPlace, splitPositions(width, tile.maxPositions)});
+    columns.push_back({t, width, splitPositions(width, tile.maxPositions)});
   }
   return columns;
+}
+
+// Whether the input rows are read in place: every tap of every position lies inside the input
+// (no padding along the axis) and the kernel has the axis' stride. Otherwise rows go through the
+// row cache. (Reading only a padded row's interior in place was measured slower: the row's two
+// edges then cost two fills instead of one.)
+bool readsInPlace(const AxisMap& aw) {
+  if (aw.taps() == 0 || aw.inStep > kMaxChannelTileStride) return false;
+  const auto [lo, hi] = std::minmax_element(aw.offset.begin(), aw.offset.end());
+  return *lo >= 0 && aw.inStep * (aw.count - 1) + *hi < aw.inSize;
 }
 
 }  // namespace
@@ -70,14 +69,11 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
   const int mr = plan.mr;
   const int64_t kPadded = plan.kPadded, rowsPerChannel = plan.rowsPerChannel;
   const std::vector<Column> columns = makeColumns(aw, tile);
-  int64_t cachedSpan = 1, inPlaceFloats = 1;
-  for (const Column& c : columns) {
-    if (!c.inPlace) cachedSpan = std::max(cachedSpan, c.width);
-    if (c.inPlace) inPlaceFloats = std::max(inPlaceFloats, aw.inStep * c.width);
-  }
-  const RowLayout layout = makeRowLayout(aw, cachedSpan, kernels);
-  const int64_t channelsPerChunk =
-      channelChunk(rowsPerChannel, std::max(layout.rowLength, inPlaceFloats), kChannelTileRowsFloats);
+  const bool inPlace = readsInPlace(aw);
+  const int64_t span = columns.front().width;
+  const RowLayout layout = makeRowLayout(aw, span, kernels);  // unused in place
+  const int64_t rowFloats = inPlace ? aw.inStep * span : layout.rowLength;
+  const int64_t channelsPerChunk = channelChunk(rowsPerChannel, rowFloats, kChannelTileRowsFloats);
   // In place, tap j of position t reads input row element inStep * t + offset[j]; rows outside
   // the input read zeros over the same extent.
   const std::vector<int32_t> inPlaceOffsets(aw.offset.begin(), aw.offset.end());
@@ -94,7 +90,7 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
   const int64_t tasks = (rowCount + rowsPerTask - 1) / rowsPerTask;
 
   struct Workspace {
-    std::unique_ptr<RowCache> rows;
+    std::unique_ptr<RowCache> rows;  // when not in place
     std::vector<const float*> inPlaceRows;
     // [position][kPadded]. Not zeroed: the first channel chunk stores every element.
     std::unique_ptr<float[]> acc;
@@ -113,16 +109,16 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
     const float* inGroup = p.input + (n * p.groups + g) * p.inPerGroup * inVolume;
 
     GemmTileArgs args;
-    args.tapOffsets = column.inPlace ? inPlaceOffsets.data() : layout.tapOffset.data();
+    args.tapOffsets = inPlace ? inPlaceOffsets.data() : layout.tapOffset.data();
     args.taps = static_cast<int32_t>(plan.tW);
     args.outStride = kPadded;
-    const GemmTileFn* fns = column.inPlace ? inPlaceTiles : tile.fn[0];
-    const int64_t positionStep = column.inPlace ? aw.inStep : 1;
-    const int64_t firstOffset = column.inPlace ? aw.inStep * column.t0 : 0;
+    const GemmTileFn* fns = inPlace ? inPlaceTiles : tile.fn[0];
+    const int64_t positionStep = inPlace ? aw.inStep : 1;
+    const int64_t firstOffset = inPlace ? aw.inStep * column.t0 : 0;
     bool first = true;
     for (int64_t c0 = 0; c0 < p.inPerGroup || first; c0 += channelsPerChunk) {
       const int64_t cEnd = std::min(p.inPerGroup, c0 + channelsPerChunk);
-      if (column.inPlace) {
+      if (inPlace) {
         ws.inPlaceRows.clear();
         for (int64_t c = c0; c < cEnd; ++c)
           for (int64_t jd = 0; jd < plan.tD; ++jd)
@@ -158,8 +154,9 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
 
   pool.parallelFor(tasks, [&](int64_t task, int worker) {
     Workspace& ws = spaces[static_cast<size_t>(worker)];
-    if (!ws.rows) {
-      ws.rows = std::make_unique<RowCache>(ad, ah, aw, layout, p.inPerGroup, std::min(channelsPerChunk, p.inPerGroup), 0.0f);
+    if (!ws.acc) {
+      if (!inPlace)
+        ws.rows = std::make_unique<RowCache>(ad, ah, aw, layout, p.inPerGroup, std::min(channelsPerChunk, p.inPerGroup), 0.0f);
       // transposeOut may read whole blocks of 8 positions.
       ws.acc.reset(new float[static_cast<size_t>(roundUp(kChannelSpan, 8) * kPadded)]);
     }

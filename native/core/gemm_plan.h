@@ -1,6 +1,7 @@
 // What the modes of the windowed GEMM (row mode in windowed_gemm.cc, band mode in
-// band_gemm.cc, channel mode in channel_gemm.cc) share: the kernels chosen for the problem, the weights packed in the order
-// the kernels read them, the bias padded to whole register tiles, and where outputs go.
+// band_gemm.cc, channel mode in channel_gemm.cc) share: the kernels chosen for the problem,
+// the weights packed in the order the kernels read them, the bias padded to whole register
+// tiles, and where outputs go.
 #pragma once
 #include <cstdint>
 #include <vector>

@@ -41,12 +41,11 @@ inline void cpuRelax() {
 }  // namespace
 
 template <class Ready>
-bool ThreadPool::spinFor(Ready ready) {
+void ThreadPool::spinFor(Ready ready) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicros);
-  for (int i = 1;; ++i) {
-    if (ready()) return true;
+  for (int i = 1; !ready(); ++i) {
     cpuRelax();
-    if (i % 64 == 0 && std::chrono::steady_clock::now() > deadline) return false;
+    if (i % 64 == 0 && std::chrono::steady_clock::now() > deadline) return;
   }
 }
 

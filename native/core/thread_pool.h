@@ -40,9 +40,9 @@ class ThreadPool {
   void stopWorkers();
   void workerLoop(int index);
   void runItems(int worker);
-  // Spins until `ready` holds or kSpinMicros pass; true if it holds.
+  // Spins until `ready` holds or kSpinMicros pass.
   template <class Ready>
-  static bool spinFor(Ready ready);
+  static void spinFor(Ready ready);
 
   // How long a thread with nothing to do spins before it sleeps. Waking a sleeping thread
   // costs tens of microseconds on a virtual machine (and more when the host has parked its
