@@ -77,7 +77,7 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
   // In place, tap j of position t reads input row element inStep * t + offset[j]; rows outside
   // the input read zeros over the same extent.
   const std::vector<int32_t> inPlaceOffsets(aw.offset.begin(), aw.offset.end());
-  const std::vector<float> zeroRow(static_cast<size_t>(aw.inSize), 0.0f);
+  const std::vector<float> zeroRow(static_cast<size_t>(inPlace ? aw.inSize : 0), 0.0f);
   const GemmTileFn* inPlaceTiles = tile.fn[std::min<int64_t>(aw.inStep, kMaxChannelTileStride) - 1];
 
   const int64_t inVolume = ad.inSize * ah.inSize * aw.inSize;

@@ -74,9 +74,7 @@ GemmPlan makeGemmPlan(const KernelTable& kernels, const WindowedGemm& p) {
   plan.channelMode = useChannelMode(kernels, p);
   plan.kernel = &kernels.gemmWide;
   plan.tail = &kernels.gemmTail;
-  if (plan.channelMode) {
-    // kernel and tail stay as they are: unused
-  } else if (p.outPerGroup <= 2) {
+  if (p.outPerGroup <= 2) {
     // One or two output channels per group (depthwise) would waste most of a wider tile.
     plan.kernel = plan.tail = &kernels.gemmNarrow;
   } else if (static_cast<double>(roundUp(p.outPerGroup, kernels.gemmQuad.mr)) / kQuadEfficiency <
@@ -87,7 +85,7 @@ GemmPlan makeGemmPlan(const KernelTable& kernels, const WindowedGemm& p) {
     plan.tail = &kernels.gemmQuadTail;
   }
   plan.mr = plan.channelMode ? kernels.channelTile.mr : plan.kernel->mr;
-  plan.T = plan.channelMode ? kernels.channelTile.maxPositions : plan.kernel->tileWidth;
+  plan.T = plan.kernel->tileWidth;
   plan.kPadded = roundUp(p.outPerGroup, plan.mr);
   plan.tD = p.axes[0].taps();
   plan.tH = p.axes[1].taps();

@@ -12,7 +12,7 @@
 namespace convnd {
 
 struct GemmPlan {
-  bool channelMode;          // the transposed tile (channel_gemm.h); kernel and tail unused
+  bool channelMode;          // the transposed tile (channel_gemm.h): mr is its; kernel, tail, T unused
   const GemmKernel* kernel;  // wide, or narrow when groups have few output channels
   const GemmKernel* tail;    // the same channels over one register of positions
   int mr;

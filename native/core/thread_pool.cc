@@ -38,16 +38,23 @@ inline void cpuRelax() {
 #endif
 }
 
-}  // namespace
+// How long a thread with nothing to do spins before it sleeps. Waking a sleeping thread costs
+// tens of microseconds on a virtual machine (and more when the host has parked its CPU), which
+// back-to-back calls would pay twice each: once to wake the workers, once to wake the caller
+// when they finish.
+constexpr int kSpinMicros = 200;
 
+// Spins until `ready` holds or kSpinMicros pass.
 template <class Ready>
-void ThreadPool::spinFor(Ready ready) {
+void spinFor(Ready ready) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicros);
   for (int i = 1; !ready(); ++i) {
     cpuRelax();
     if (i % 64 == 0 && std::chrono::steady_clock::now() > deadline) return;
   }
 }
+
+}  // namespace
 
 int defaultThreadCount() {
   if (const char* env = std::getenv("CONVND_NUM_THREADS")) {

@@ -40,15 +40,6 @@ class ThreadPool {
   void stopWorkers();
   void workerLoop(int index);
   void runItems(int worker);
-  // Spins until `ready` holds or kSpinMicros pass.
-  template <class Ready>
-  static void spinFor(Ready ready);
-
-  // How long a thread with nothing to do spins before it sleeps. Waking a sleeping thread
-  // costs tens of microseconds on a virtual machine (and more when the host has parked its
-  // CPU), which back-to-back calls would pay twice each: once to wake the workers, once to
-  // wake the caller when they finish.
-  static constexpr int kSpinMicros = 200;
 
   int threads_ = 1;
   std::vector<std::thread> workers_;
