@@ -1,6 +1,7 @@
 #include "gemm_plan.h"
 
 #include <algorithm>
+#include <utility>
 #include "thread_pool.h"
 #include "tiling.h"
 
@@ -27,11 +28,21 @@ bool useChannelMode(const KernelTable& kernels, const WindowedGemm& p) {
          depth >= kChannelModeMinDepth;
 }
 
-// Fills plan.packed: zero for channels past outPerGroup. Blocks are packed in parallel: for a
+// A thread's spare buffer for packed weights, kept between calls up to this size (16 MiB:
+// a 3x3 512 -> 512 layer's weights take 9 MiB); larger ones are freed after the call.
+constexpr size_t kKeptPackedFloats = size_t(4) << 20;
+
+std::vector<float>& spareBuffer() {
+  static thread_local std::vector<float> spare;
+  return spare;
+}
+
+// Fills plan.packed, zero for channels past outPerGroup. Blocks are packed in parallel: for a
 // large layer this gather is a few percent of the call, too much to leave on one thread.
 void packWeights(const WindowedGemm& p, GemmPlan& plan) {
   const int mr = plan.mr;
-  plan.packed.assign(static_cast<size_t>(p.groups * (plan.kPadded / mr) * plan.blockFloats), 0.0f);
+  const int64_t blocksPerGroup = plan.kPadded / mr;
+  plan.packed = PackedWeights(p.groups * blocksPerGroup * plan.blockFloats);
   const WeightStrides& s = p.weightStrides;
   // Offsets of each tap in the source layout, computed once.
   std::vector<int64_t> tapOffset;
@@ -40,31 +51,21 @@ void packWeights(const WindowedGemm& p, GemmPlan& plan) {
       for (int64_t jw = 0; jw < plan.tW; ++jw)
         tapOffset.push_back(p.axes[0].weightIndex[jd] * s.axis[0] + p.axes[1].weightIndex[jh] * s.axis[1] +
                             p.axes[2].weightIndex[jw] * s.axis[2]);
-  const int64_t blocksPerGroup = plan.kPadded / mr;
-  // The forward layout, every tap in its natural order: each output channel's weights are one
-  // contiguous run of inPerGroup * taps floats, so a block is a plain transpose of mr runs.
-  const int64_t taps = static_cast<int64_t>(tapOffset.size());
-  bool contiguous = s.inChannel == taps;
-  for (int64_t t = 0; t < taps; ++t) contiguous = contiguous && tapOffset[static_cast<size_t>(t)] == t;
   ThreadPool::instance().parallelFor(p.groups * blocksPerGroup, [&](int64_t block, int) {
     const int64_t g = block / blocksPerGroup, kb = block % blocksPerGroup * mr;
     const int64_t rows = std::min<int64_t>(mr, p.outPerGroup - kb);
     float* dst = plan.packed.data() + block * plan.blockFloats;
-    if (contiguous) {
-      for (int64_t m = 0; m < rows; ++m) {
-        const float* src = p.weights + g * s.group + (kb + m) * s.outChannel;
-        for (int64_t i = 0; i < p.inPerGroup * taps; ++i) dst[i * mr + m] = src[i];
-      }
-      return;
-    }
-    for (int64_t c = 0; c < p.inPerGroup; ++c) {
-      const float* base = p.weights + g * s.group + c * s.inChannel + kb * s.outChannel;
-      for (int64_t tap : tapOffset) {
-        for (int64_t m = 0; m < rows; ++m) dst[m] = base[tap + m * s.outChannel];
-        dst += mr;
-      }
-    }
-  }, static_cast<int64_t>(plan.packed.size()) * 4);
+    const float* first = p.weights + g * s.group + kb * s.outChannel;
+    // Each packed run of mr floats is written whole, in order: the block is larger than L1,
+    // and writing it one channel (one float in every run) at a time fetched every line mr times.
+    auto run = [&](int64_t offset) {
+      for (int64_t m = 0; m < rows; ++m) dst[m] = first[offset + m * s.outChannel];
+      for (int64_t m = rows; m < mr; ++m) dst[m] = 0.0f;
+      dst += mr;
+    };
+    for (int64_t c = 0; c < p.inPerGroup; ++c)
+      for (int64_t tap : tapOffset) run(c * s.inChannel + tap);
+  }, p.groups * blocksPerGroup * plan.blockFloats * 4);
 }
 
 }  // namespace
@@ -99,6 +100,15 @@ GemmPlan makeGemmPlan(const KernelTable& kernels, const WindowedGemm& p) {
       std::copy(p.bias + g * p.outPerGroup, p.bias + (g + 1) * p.outPerGroup, plan.biasPadded.begin() + g * plan.kPadded);
   }
   return plan;
+}
+
+PackedWeights::PackedWeights(int64_t floats) : buffer_(std::move(spareBuffer())) {
+  if (buffer_.size() < static_cast<size_t>(floats)) buffer_.resize(static_cast<size_t>(floats));
+}
+
+PackedWeights::~PackedWeights() {
+  std::vector<float>& spare = spareBuffer();
+  if (buffer_.size() <= kKeptPackedFloats && buffer_.size() > spare.size()) spare = std::move(buffer_);
 }
 
 float* outputRow(const WindowedGemm& p, int64_t n, int64_t g, int64_t td, int64_t th, int64_t k) {
