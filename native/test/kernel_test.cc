@@ -119,7 +119,8 @@ std::vector<ConvDesc> largeConvs() {
       make(24, 24, 24, {4, 270}, {3, 3}, 2, 1),   // depthwise, strided
       make(40, 17, 1, {4, 5, 37}, {3, 3, 3}, 1, 1),
       make(12, 30, 3, {700}, {5}, 3, 2),          // 1D, grouped, strided
-      make(64, 64, 1, {3, 250}, {3, 3}, 1, 1),    // channel mode: 3 tasks a row, channel chunks
+      make(64, 64, 1, {3, 250}, {3, 3}, 1, 1),    // channel mode: 2 columns a row, channel chunks
+      make(256, 32, 1, {2, 300}, {1, 1}, 1, 0),   // channel mode, pointwise, in place: columns 208, 208, 184
       make(96, 64, 2, {5, 57}, {3, 3}, 2, 1),     // channel mode, grouped, strided
   };
 }
