@@ -1,6 +1,14 @@
 #include "axis_map.h"
 
+#include <algorithm>
+
 namespace convnd {
+
+bool AxisMap::tapsInside() const {
+  if (offset.empty()) return false;
+  const auto [lo, hi] = std::minmax_element(offset.begin(), offset.end());
+  return *lo >= 0 && inStep * (count - 1) + *hi < inSize;
+}
 
 AxisMap forwardAxis(int64_t in, int64_t kernel, int64_t stride, int64_t dilation,
                     int64_t padBefore, int64_t out) {

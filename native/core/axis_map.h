@@ -17,6 +17,8 @@ struct AxisMap {
   std::vector<int64_t> offset;
   std::vector<int64_t> weightIndex;
   int64_t taps() const { return static_cast<int64_t>(offset.size()); }
+  // Whether every tap of every position lies inside [0, inSize): rows can then be read in place.
+  bool tapsInside() const;
 };
 
 // y[o] = sum_r w[r] x[o * stride + r * dilation - padBefore], o in [0, out).

@@ -62,11 +62,7 @@ std::vector<Column> makeColumns(const AxisMap& aw, const ChannelTileKernel& tile
 // (no padding along the axis) and the kernel has the axis' stride. Otherwise rows go through the
 // row cache. (Reading only a padded row's interior in place was measured slower: the row's two
 // edges then cost two fills instead of one.)
-bool readsInPlace(const AxisMap& aw) {
-  if (aw.taps() == 0 || aw.inStep > kMaxChannelTileStride) return false;
-  const auto [lo, hi] = std::minmax_element(aw.offset.begin(), aw.offset.end());
-  return *lo >= 0 && aw.inStep * (aw.count - 1) + *hi < aw.inSize;
-}
+bool readsInPlace(const AxisMap& aw) { return aw.inStep <= kMaxChannelTileStride && aw.tapsInside(); }
 
 }  // namespace
 

@@ -67,6 +67,16 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
       for (int64_t u = 0; u < valid; ++u) dst[u * kPadded + k] = src[k * outVolume + u];
   });
 
+  // Rows read in place when every tap of every position lies inside the input row at unit
+  // stride (a pointwise layer, or no padding along the row): copying them cost a pointwise
+  // layer's weight gradient 15%. Tap jw of the tile at t0 then reads input + t0 + offset[jw].
+  const bool inPlace = aw.inStep == 1 && aw.tapsInside();
+  const std::vector<int64_t> tapOffset = inPlace ? aw.offset
+                                                 : std::vector<int64_t>(layout.tapOffset.begin(), layout.tapOffset.end());
+  // In place, rows outside the input (padding along the other axes) read zeros.
+  const std::vector<float> zeroRow(
+      static_cast<size_t>(inPlace ? T + *std::max_element(aw.offset.begin(), aw.offset.end()) : 0), 0.0f);
+
   // The dot path over whole output rows: consecutive rows (of every td, th) are one reduction,
   // since dY's rows lie back to back, so `bandRows` rows are gathered per tap into columns of
   // bandRows * T floats (about kDotBandFloats in all) and each dot runs over all of them: long
@@ -77,11 +87,11 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
   const int64_t flatRows = ad.count * ah.count;
   const bool dotBands = dotPath && wTiles == 1 && Kg >= 4;
   constexpr int64_t kDotBandFloats = 16 * 1024;
-  // Otherwise, on the dot path, an input row serves every output row whose window covers it
+  // Otherwise, on the dot path, rows not read in place serve every output row whose window covers it
   // (3 for a 3-high kernel at stride 1): with whole-row tiles and one tap along D, each row is
   // filled once per (n, td) into a cache of the chunk's planes, not once per output row.
   constexpr int64_t kPlaneRowsFloats = 64 * 1024;
-  const bool planeRows = dotPath && !dotBands && wTiles == 1 && tD == 1;
+  const bool planeRows = dotPath && !dotBands && wTiles == 1 && tD == 1 && !inPlace;
 
   // Where each segment of a row copies the input, per row tile: computed once, not per row.
   std::vector<std::vector<SegmentCopy>> tileCopies;
@@ -115,13 +125,14 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
             const int64_t ih = ah.inStep * th + ah.offset[jh];
             const bool inside = id >= 0 && id < ad.inSize && ih >= 0 && ih < ah.inSize;
             const float* row = rowOf(c, ih, inside ? xGroup + (c * d.in[0] + id) * d.in[1] * d.in[2] + ih * d.in[2] : nullptr, scratch);
-            for (int64_t jw = 0; jw < tW; ++jw) tap(col++, row + layout.tapOffset[jw]);
+            for (int64_t jw = 0; jw < tW; ++jw) tap(col++, row + tapOffset[static_cast<size_t>(jw)]);
           }
         }
     };
-    // The same, every row filled afresh for the tile starting at t0.
+    // The same for the tile starting at t0, every row read in place or filled afresh.
     auto fillColumns = [&](int64_t n, int64_t td, int64_t th, int64_t t0, auto&& tap) {
       columnsVia(n, td, th, [&](int64_t, int64_t, const float* input, float* scratch) {
+        if (inPlace) return input ? input + t0 : zeroRow.data();
         fillRow(layout, tileCopies[static_cast<size_t>(t0 / T)], aw.inStep, input, 0.0f, scratch);
         return static_cast<const float*>(scratch);
       }, tap);
