@@ -62,9 +62,16 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
     const int64_t t0 = tile * T, valid = std::min(T, aw.count - t0);
     const float* src = dy + (n * d.outChannels + g * Kg) * outVolume + (td * d.out[1] + th) * d.out[2] + t0;
     float* dst = dyT.data() + item * tileFloats;
-    std::fill(dst, dst + tileFloats, 0.0f);
-    for (int64_t k = 0; k < Kg; ++k)
-      for (int64_t u = 0; u < valid; ++u) dst[u * kPadded + k] = src[k * outVolume + u];
+    // Whole blocks of 8 channels through the ISA's transpose (which may read 8 channels past
+    // the last it is given: the rest go one by one); the scalar loop took 12% of a pointwise
+    // layer's weight gradient.
+    const int64_t wholeK = Kg / 8 * 8;
+    kernels.transposeOut(dst, kPadded, 1, src, outVolume, valid, wholeK);
+    for (int64_t u = 0; u < valid; ++u) {
+      for (int64_t k = wholeK; k < Kg; ++k) dst[u * kPadded + k] = src[k * outVolume + u];
+      std::fill(dst + u * kPadded + Kg, dst + (u + 1) * kPadded, 0.0f);
+    }
+    std::fill(dst + valid * kPadded, dst + tileFloats, 0.0f);
   });
 
   // Rows read in place when every tap of every position lies inside the input row at unit
