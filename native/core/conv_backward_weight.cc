@@ -233,21 +233,23 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
                 kernel.fn(args);
               }
           }
-    // acc[col][k] with col = (c - c0, jd, jh, jw) in the weight's own order.
+    // acc[col][k] with col = (c - c0, jd, jh, jw) in the weight's own order, transposed into dW
+    // through the ISA's transpose (column by column, its strided reads of acc took 6% of a
+    // 3x3 128 -> 128 gradient). acc's rows past `cols` (ncAll >= 8 of them) absorb the
+    // transpose's reads past the last column.
     const int64_t vol = d.kernelVolume();
-    for (int64_t k = 0; k < Kg; ++k) {
-      float* dst = dw + ((g * Kg + k) * Cg + c0) * vol;
+    float* const dwChunk = dw + (g * Kg * Cg + c0) * vol;
+    if (!dotPath) {
+      kernels.transposeOut(dwChunk, Cg * vol, 1, acc.data(), kPadded, Kg, cols);
+      return;
+    }
+    for (int64_t k = 0; k < Kg; ++k)
       for (int64_t col = 0; col < cols; ++col) {
-        if (!dotPath) {
-          dst[col] = acc[static_cast<size_t>(col * kPadded + k)];
-          continue;
-        }
         const float* part = acc.data() + (k * (cols + ncAll) + col) * lanes;
         float sum = 0.0f;
         for (int64_t lane = 0; lane < lanes; ++lane) sum += part[lane];
-        dst[col] = sum;
+        dwChunk[k * Cg * vol + col] = sum;
       }
-    }
   });
 }
 
