@@ -54,8 +54,9 @@ inline void forEachTap(const GemmTileArgs& a, OnRow onRow, Tap& tap) {
 
 // acc[m][v] += w[m] * x[v]: the x row is loaded once per tap and reused by MR channels.
 // Taps > 0 fixes the taps per row at compile time (1 for pointwise layers, 3 for 3-wide
-// windows, 2 for their stride-2 data gradients): the tap loop unrolls, so a row costs no loop
-// overhead beyond its FMAs.
+// windows, 2 and 4 for the stride-2 data gradients of 3- and 7-wide ones): the tap loop
+// unrolls, so a row costs no loop overhead beyond its FMAs (a 7x7 stride-2 data gradient: 10%
+// fewer instructions with 4 fixed).
 template <class V, int MR, int NV, int Taps>
 void gemmTileTaps(const GemmTileArgs& a) {
   constexpr int L = V::lanes;
@@ -96,6 +97,7 @@ void gemmTile(const GemmTileArgs& a) {
     case 1: return gemmTileTaps<V, MR, NV, 1>(a);
     case 2: return gemmTileTaps<V, MR, NV, 2>(a);  // stride-2 phases of a 3-wide data gradient
     case 3: return gemmTileTaps<V, MR, NV, 3>(a);
+    case 4: return gemmTileTaps<V, MR, NV, 4>(a);  // stride-2 phases of a 7-wide data gradient
     default: return gemmTileTaps<V, MR, NV, 0>(a);
   }
 }
