@@ -113,35 +113,36 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
     const int64_t ncAll = std::max<int64_t>(nc, kernels.weightDotColumns);
     const int64_t lanes = kernels.lanes;
     std::vector<float> acc(static_cast<size_t>((cols + ncAll) * (dotPath ? Kg * lanes : kPadded)), 0.0f);
-    std::vector<float> rows(static_cast<size_t>((cEnd - c0) * rowsPerChannel * layout.rowLength + 1), 0.0f);
+    // Rows filled by fillColumns, one per (channel, jd, jh) of the chunk; none when read in place.
+    std::vector<float> rows(static_cast<size_t>(inPlace ? 0 : (cEnd - c0) * rowsPerChannel * layout.rowLength));
     std::vector<float> zeros(static_cast<size_t>(T), 0.0f);
     std::vector<const float*> colPtr(static_cast<size_t>(cols + ncAll), zeros.data());
     const float* xGroupBase = x + g * Cg * inVolume;
     // For output row (td, th) of batch item n, gets the filled row of each channel in [c0, cEnd)
-    // and window row from rowOf(c, ih, input, scratch) (input: the input row, or null outside
-    // the input; scratch: a row of `rows` to fill) and calls tap(col, p) with each column's T
-    // floats.
+    // and window row from rowOf(c, ih, input, slot) (input: the input row, or null outside
+    // the input; slot: the index of the row's place in `rows`) and calls tap(col, p) with each
+    // column's T floats.
     auto columnsVia = [&](int64_t n, int64_t td, int64_t th, auto&& rowOf, auto&& tap) {
       const float* xGroup = xGroupBase + n * d.inChannels * inVolume;
-      float* scratch = rows.data();
-      int64_t col = 0;
+      int64_t col = 0, slot = 0;
       for (int64_t c = c0; c < cEnd; ++c)
         for (int64_t jd = 0; jd < tD; ++jd) {
           const int64_t id = ad.inStep * td + ad.offset[jd];
-          for (int64_t jh = 0; jh < tH; ++jh, scratch += layout.rowLength) {
+          for (int64_t jh = 0; jh < tH; ++jh, ++slot) {
             const int64_t ih = ah.inStep * th + ah.offset[jh];
             const bool inside = id >= 0 && id < ad.inSize && ih >= 0 && ih < ah.inSize;
-            const float* row = rowOf(c, ih, inside ? xGroup + (c * d.in[0] + id) * d.in[1] * d.in[2] + ih * d.in[2] : nullptr, scratch);
+            const float* row = rowOf(c, ih, inside ? xGroup + (c * d.in[0] + id) * d.in[1] * d.in[2] + ih * d.in[2] : nullptr, slot);
             for (int64_t jw = 0; jw < tW; ++jw) tap(col++, row + tapOffset[static_cast<size_t>(jw)]);
           }
         }
     };
     // The same for the tile starting at t0, every row read in place or filled afresh.
     auto fillColumns = [&](int64_t n, int64_t td, int64_t th, int64_t t0, auto&& tap) {
-      columnsVia(n, td, th, [&](int64_t, int64_t, const float* input, float* scratch) {
+      columnsVia(n, td, th, [&](int64_t, int64_t, const float* input, int64_t slot) {
         if (inPlace) return input ? input + t0 : zeroRow.data();
-        fillRow(layout, tileCopies[static_cast<size_t>(t0 / T)], aw.inStep, input, 0.0f, scratch);
-        return static_cast<const float*>(scratch);
+        float* row = rows.data() + slot * layout.rowLength;
+        fillRow(layout, tileCopies[static_cast<size_t>(t0 / T)], aw.inStep, input, 0.0f, row);
+        return static_cast<const float*>(row);
       }, tap);
     };
     // Lane partial sums acc[k][col][lane] for each k of the group over `length` positions of
@@ -184,10 +185,10 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
     if (cachePlanes) {
       // Slot (c - c0, ih) of the current (n, td): one tap along D, so id is fixed meanwhile.
       std::vector<float> plane(static_cast<size_t>((cEnd - c0) * ah.inSize * layout.rowLength), 0.0f);
-      std::vector<float> zeroRow(static_cast<size_t>(layout.rowLength), 0.0f);
+      std::vector<float> outsideRow(static_cast<size_t>(layout.rowLength), 0.0f);
       std::vector<char> filled(static_cast<size_t>((cEnd - c0) * ah.inSize));
-      auto cachedRow = [&](int64_t c, int64_t ih, const float* input, float*) {
-        if (!input) return static_cast<const float*>(zeroRow.data());
+      auto cachedRow = [&](int64_t c, int64_t ih, const float* input, int64_t) {
+        if (!input) return static_cast<const float*>(outsideRow.data());
         const int64_t slot = (c - c0) * ah.inSize + ih;
         float* row = plane.data() + slot * layout.rowLength;
         if (!filled[static_cast<size_t>(slot)]) {
