@@ -95,7 +95,8 @@ describe.skipIf(!available)(`property tests on ${isa}`, () => {
   // 16 or more output channels a group and 256 or more products an output take channel mode
   // (output channels in the vector lanes): rows split into tiles of every width, several
   // tasks a row past 240 positions, strided and dilated windows, the data gradient's phases,
-  // input rows read in place (no padding along the row) or through the row buffers.
+  // input rows read in place (no padding along the row; strided padded rows too, their edge
+  // tiles from short zero-padded copies) or through the row buffers.
   it('conv with many channels a group (channel mode) matches the reference', () => {
     fc.assert(fc.property(fc.record({
       groups: fc.integer({ min: 1, max: 2 }),
