@@ -59,7 +59,8 @@ void RowCache::invalidate() {
   outsideReady_ = false;
 }
 
-const float* RowCache::rowFor(int64_t c, int64_t id, int64_t ih, int64_t slotHint, int64_t t0, const float* planeData) {
+const float* RowCache::rowFor(int64_t c, int64_t id, int64_t ih, int64_t slotHint, int64_t t0, const float* planeData,
+                              const float* nextPlane) {
   if (id < 0 || id >= ad_.inSize || ih < 0 || ih >= ah_.inSize) {
     if (!outsideReady_) {
       fillRow(layout_, copies_, aw_.inStep, nullptr, fill_, outside_.data());
@@ -77,6 +78,13 @@ const float* RowCache::rowFor(int64_t c, int64_t id, int64_t ih, int64_t slotHin
   const int64_t tag = id * (ah_.inSize + 1) + ih;
   float* row = data_.data() + slot * layout_.rowLength;
   if (!cached_ || tags_[static_cast<size_t>(slot)] != tag) {
+    // The fills jump from plane to plane, which the hardware prefetchers do not follow: fetch
+    // the next channel's row meanwhile (3x3 stride-1 layers 2-5% faster, in-process alternation).
+    if (nextPlane) {
+      const float* next = nextPlane + (id * ah_.inSize + ih) * aw_.inSize;
+      for (int64_t i = 0; i < aw_.inSize; i += 16) __builtin_prefetch(next + i);
+      __builtin_prefetch(next + aw_.inSize - 1);
+    }
     fillRow(layout_, copies_, aw_.inStep, planeData + (id * ah_.inSize + ih) * aw_.inSize, fill_, row);
     tags_[static_cast<size_t>(slot)] = tag;
   }

@@ -32,7 +32,9 @@ class RowCache {
   const float* const* window(int64_t planeSet, int64_t c0, int64_t c1, int64_t td, int64_t th, int64_t t0, Plane plane);
 
  private:
-  const float* rowFor(int64_t c, int64_t id, int64_t ih, int64_t slotHint, int64_t t0, const float* planeData);
+  // `nextPlane`: the next channel's plane (or null), whose same row is prefetched on a fill.
+  const float* rowFor(int64_t c, int64_t id, int64_t ih, int64_t slotHint, int64_t t0, const float* planeData,
+                      const float* nextPlane);
 
   const AxisMap &ad_, &ah_, &aw_;
   const RowLayout& layout_;
@@ -62,10 +64,11 @@ const float* const* RowCache::window(int64_t planeSet, int64_t c0, int64_t c1, i
   pointers_.clear();
   for (int64_t c = c0; c < c1; ++c) {
     const float* data = plane(c);
+    const float* next = c + 1 < c1 ? plane(c + 1) : nullptr;
     for (int64_t jd = 0; jd < tD; ++jd)
       for (int64_t jh = 0; jh < tH; ++jh) {
         const int64_t id = ad_.inStep * td + ad_.offset[jd], ih = ah_.inStep * th + ah_.offset[jh];
-        pointers_.push_back(rowFor(c, id, ih, (c - c0) * tD * tH + jd * tH + jh, t0, data));
+        pointers_.push_back(rowFor(c, id, ih, (c - c0) * tD * tH + jd * tH + jh, t0, data, next));
       }
   }
   return pointers_.data();
