@@ -54,6 +54,17 @@ RowCache::RowCache(const AxisMap& ad, const AxisMap& ah, const AxisMap& aw, cons
   outside_.assign(static_cast<size_t>(layout.rowLength + 1), fill);
 }
 
+void RowCache::planFills(int64_t t0) {
+  copies_ = planRowFill(layout_, aw_, t0);
+  readFirst_ = aw_.inSize;
+  readEnd_ = 0;
+  for (const SegmentCopy& copy : copies_) {
+    if (copy.vHi == copy.vLo) continue;
+    readFirst_ = std::min(readFirst_, copy.first + aw_.inStep * copy.vLo);
+    readEnd_ = std::max(readEnd_, copy.first + aw_.inStep * (copy.vHi - 1) + 1);
+  }
+}
+
 void RowCache::invalidate() {
   std::fill(tags_.begin(), tags_.end(), -1);
   outsideReady_ = false;
@@ -80,10 +91,12 @@ const float* RowCache::rowFor(int64_t c, int64_t id, int64_t ih, int64_t slotHin
   if (!cached_ || tags_[static_cast<size_t>(slot)] != tag) {
     // The fills jump from plane to plane, which the hardware prefetchers do not follow: fetch
     // the next channel's row meanwhile (3x3 stride-1 layers 2-5% faster, in-process alternation).
-    if (nextPlane) {
+    // Only what the fill reads: prefetching whole 16384-float rows of a 1-d layer made it 60%
+    // slower.
+    if (nextPlane && readEnd_ > readFirst_) {
       const float* next = nextPlane + (id * ah_.inSize + ih) * aw_.inSize;
-      for (int64_t i = 0; i < aw_.inSize; i += 16) __builtin_prefetch(next + i);
-      __builtin_prefetch(next + aw_.inSize - 1);
+      for (int64_t i = readFirst_; i < readEnd_; i += 16) __builtin_prefetch(next + i);
+      __builtin_prefetch(next + readEnd_ - 1);
     }
     fillRow(layout_, copies_, aw_.inStep, planeData + (id * ah_.inSize + ih) * aw_.inSize, fill_, row);
     tags_[static_cast<size_t>(slot)] = tag;

@@ -48,7 +48,10 @@ class RowCache {
   std::vector<float> outside_;  // the row for input rows outside the input
   bool outsideReady_ = false;
   int64_t t0_ = -1, planeSet_ = -1;
+  void planFills(int64_t t0);
+
   std::vector<SegmentCopy> copies_;  // the fill plan for tile start t0_
+  int64_t readFirst_ = 0, readEnd_ = 0;  // the input elements [first, end) of a row its fills read
   std::vector<const float*> pointers_;
 };
 
@@ -56,7 +59,7 @@ template <class Plane>
 const float* const* RowCache::window(int64_t planeSet, int64_t c0, int64_t c1, int64_t td, int64_t th, int64_t t0, Plane plane) {
   if (t0 != t0_ || planeSet != planeSet_) {
     invalidate();
-    if (t0 != t0_) copies_ = planRowFill(layout_, aw_, t0);
+    if (t0 != t0_) planFills(t0);
     t0_ = t0;
     planeSet_ = planeSet;
   }
