@@ -16,6 +16,8 @@ AxisMap forwardAxis(int64_t in, int64_t kernel, int64_t stride, int64_t dilation
   m.inSize = in;
   m.count = out;
   m.inStep = stride;
+  m.offset.reserve(static_cast<size_t>(kernel));
+  m.weightIndex.reserve(static_cast<size_t>(kernel));
   for (int64_t r = 0; r < kernel; ++r) {
     m.offset.push_back(r * dilation - padBefore);
     m.weightIndex.push_back(r);

@@ -41,6 +41,7 @@ VerticalLayout makeVerticalLayout(const AxisMap& ah, int64_t bandRows) {
   const int64_t s = ah.inStep;
   struct Tap { int64_t p, q, index; };
   std::vector<Tap> taps;
+  taps.reserve(static_cast<size_t>(ah.taps()));
   for (int64_t j = 0; j < ah.taps(); ++j) {
     const int64_t q = floorDiv(ah.offset[j], s);
     taps.push_back({ah.offset[j] - q * s, q, j});

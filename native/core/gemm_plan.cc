@@ -49,6 +49,7 @@ void packWeights(const KernelTable& kernels, const WindowedGemm& p, GemmPlan& pl
   const WeightStrides& s = p.weightStrides;
   // Offsets of each tap in the source layout, computed once.
   std::vector<int64_t> tapOffset;
+  tapOffset.reserve(static_cast<size_t>(plan.tD * plan.tH * plan.tW));
   for (int64_t jd = 0; jd < plan.tD; ++jd)
     for (int64_t jh = 0; jh < plan.tH; ++jh)
       for (int64_t jw = 0; jw < plan.tW; ++jw)

@@ -12,6 +12,7 @@ RowLayout makeRowLayout(const AxisMap& axis, int64_t tileWidth, const KernelTabl
   const int64_t s = axis.inStep;
   struct Tap { int64_t p, q, index; };
   std::vector<Tap> taps;
+  taps.reserve(static_cast<size_t>(axis.taps()));
   for (int64_t j = 0; j < axis.taps(); ++j) {
     int64_t q = floorDiv(axis.offset[j], s);
     taps.push_back({axis.offset[j] - q * s, q, j});
@@ -43,6 +44,7 @@ RowLayout makeRowLayout(const AxisMap& axis, int64_t tileWidth, const KernelTabl
 std::vector<SegmentCopy> planRowFill(const RowLayout& layout, const AxisMap& axis, int64_t t0) {
   const int64_t s = axis.inStep, n = axis.inSize;
   std::vector<SegmentCopy> copies;
+  copies.reserve(layout.segments.size());
   for (const RowLayout::Segment& seg : layout.segments) {
     // Element v reads input index s * (t0 + qFirst + v) + residue; keep the v inside [0, n).
     const int64_t first = s * (t0 + seg.qFirst) + seg.residue;
