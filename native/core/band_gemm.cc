@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 #include <vector>
+#include "prefetch.h"
 #include "row_buffer.h"
 #include "thread_pool.h"
 #include "tiling.h"
@@ -64,11 +65,6 @@ VerticalLayout makeVerticalLayout(const AxisMap& ah, int64_t bandRows) {
     v.tapRow[static_cast<size_t>(t.index)] += run->start;
   }
   return v;
-}
-
-void prefetchRow(const float* row, int64_t floats) {
-  for (int64_t i = 0; i < floats; i += 16) __builtin_prefetch(row + i);
-  __builtin_prefetch(row + floats - 1);
 }
 
 // Tiles a band of `rows` rows computes: up to the last row's last valid position.
@@ -217,7 +213,7 @@ bool runBandedGemm(const KernelTable& kernels, const WindowedGemm& p, const Gemm
               const float* src = inside ? inGroup + c * inVolume + (id * ah.inSize + ih) * aw.inSize : nullptr;
               // The same row of the next channel: the fills jump from plane to plane, which the
               // hardware prefetchers do not follow, and this is the band's only read of the input.
-              if (src && c + 1 < cEnd) prefetchRow(src + inVolume, aw.inSize);
+              if (src && c + 1 < cEnd) prefetchFloats(src + inVolume, aw.inSize);
               for (int64_t s = 0; s < segments; ++s)
                 fillSegment(layout.segments[static_cast<size_t>(s)], copies[static_cast<size_t>(s)], layout, aw.inStep,
                             src, 0.0f, block + s * regionFloats + (run.start + i) * pitch);

@@ -99,10 +99,11 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
   const GemmTileFn* inPlaceTiles = tile.fn[std::min<int64_t>(aw.inStep, kMaxChannelTileStride) - 1];
   // An edge tile's copy starts at its first position's leftmost tap: element e holds input
   // inStep * t + lowest + e, and tap j of position p reads element inStep * p + offset[j] - lowest.
-  const auto [lowest, highest] = std::minmax_element(aw.offset.begin(), aw.offset.end());
+  const auto extremes = std::minmax_element(aw.offset.begin(), aw.offset.end());
+  const int64_t lowest = *extremes.first, highest = *extremes.second;
   std::vector<int32_t> edgeOffsets(inPlaceOffsets);
-  for (int32_t& o : edgeOffsets) o -= static_cast<int32_t>(*lowest);
-  const int64_t edgeFloats = aw.inStep * (tile.maxPositions - 1) + (*highest - *lowest) + 1;
+  for (int32_t& o : edgeOffsets) o -= static_cast<int32_t>(lowest);
+  const int64_t edgeFloats = aw.inStep * (tile.maxPositions - 1) + (highest - lowest) + 1;
 
   const int64_t inVolume = ad.inSize * ah.inSize * aw.inSize;
   const int64_t outVolume = p.outExtent[0] * p.outExtent[1] * p.outExtent[2];
@@ -126,13 +127,13 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
   // Whether the tile of `width` positions from t reads past either end of the input row.
   auto isEdge = [&](int64_t t, int64_t width) {
     return source == RowSource::kInPlaceWithEdgeCopies &&
-           (aw.inStep * t + *lowest < 0 || aw.inStep * (t + width - 1) + *highest >= aw.inSize);
+           (aw.inStep * t + lowest < 0 || aw.inStep * (t + width - 1) + highest >= aw.inSize);
   };
 
   // Copies what the edge tile from position t reads of each of the window's rows into `dst`
   // (edgeFloats a row), zeros outside the input.
   auto copyEdge = [&](const std::vector<const float*>& windowRows, int64_t t, float* dst) {
-    const int64_t firstInput = aw.inStep * t + *lowest;
+    const int64_t firstInput = aw.inStep * t + lowest;
     const int64_t eLo = std::clamp<int64_t>(-firstInput, 0, edgeFloats);
     const int64_t eHi = std::clamp<int64_t>(aw.inSize - firstInput, eLo, edgeFloats);
     for (const float* row : windowRows) {

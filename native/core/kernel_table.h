@@ -114,8 +114,9 @@ struct KernelTable {
   GemmKernel gemmQuad, gemmQuadTail;
   ChannelTileKernel channelTile;
   // dst[k * dstStride + u * step] = src[u * srcStride + k] for k < channels, u < positions:
-  // channelTile's results into the output, and dY into the weight gradient's [position][channel]
-  // tiles. May read (never write) src up to position positions rounded up to a multiple of 8.
+  // channelTile's results into the output, dY into the weight gradient's [position][channel]
+  // tiles, and weights into packed blocks. May read (never write) src up to position positions
+  // rounded up to a multiple of 8.
   void (*transposeOut)(float* dst, int64_t dstStride, int64_t step, const float* src, int64_t srcStride,
                        int64_t channels, int64_t positions);
   WeightGradKernel weightGrad;

@@ -32,6 +32,8 @@ class RowCache {
   const float* const* window(int64_t planeSet, int64_t c0, int64_t c1, int64_t td, int64_t th, int64_t t0, Plane plane);
 
  private:
+  // The fill plan (copies_, readFirst_, readEnd_) for tile start t0.
+  void planFills(int64_t t0);
   // `nextPlane`: the next channel's plane (or null), whose same row is prefetched on a fill.
   const float* rowFor(int64_t c, int64_t id, int64_t ih, int64_t slotHint, int64_t t0, const float* planeData,
                       const float* nextPlane);
@@ -48,8 +50,6 @@ class RowCache {
   std::vector<float> outside_;  // the row for input rows outside the input
   bool outsideReady_ = false;
   int64_t t0_ = -1, planeSet_ = -1;
-  void planFills(int64_t t0);
-
   std::vector<SegmentCopy> copies_;  // the fill plan for tile start t0_
   int64_t readFirst_ = 0, readEnd_ = 0;  // the input elements [first, end) of a row its fills read
   std::vector<const float*> pointers_;

@@ -1,0 +1,19 @@
+// Software prefetch of a run of floats, for reads that jump from one channel plane to the next,
+// which the hardware prefetchers do not follow. Nothing where the compiler has no builtin.
+#pragma once
+#include <cstdint>
+
+namespace convnd {
+
+// Fetches the cache lines of [first, first + count), count >= 1.
+inline void prefetchFloats(const float* first, int64_t count) {
+#if defined(__GNUC__) || defined(__clang__)
+  for (int64_t i = 0; i < count; i += 16) __builtin_prefetch(first + i);
+  __builtin_prefetch(first + count - 1);
+#else
+  (void)first;
+  (void)count;
+#endif
+}
+
+}  // namespace convnd
