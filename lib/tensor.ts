@@ -81,7 +81,6 @@ export function checkTensor(fn: string, arg: string, t: unknown): Tensor {
   return { data: array, shape: dims };
 }
 
-/** The output buffer: the caller's `out` (checked) or a new array. */
 /** The caller's `out` array, checked, or null when none was given. */
 export function callerOutput(fn: string, out: unknown, length: number, name = 'out'): Float32Array | null {
   if (out === undefined || out === null) return null;

@@ -24,18 +24,18 @@ function prepareConv(c: ConvCase, op: Op, data: CaseData): Prepared {
     const opts = { ...convOptions(c), out };
     return { run: () => { conv(x, w, opts); }, output: () => out, dispose: () => {} };
   }
+  // The gradient goes into a preallocated array too, as the forward's output does: a fresh
+  // array each call measured V8's allocator and the page faults of its first touch (the 1x1
+  // layer's 3.2 MB dx: 2.9 ms a call on two threads, against 1.1 ms for the kernels).
   const dy = { data: data.dy, shape: yShape };
   const input = op === 'backward-data';
-  const opts = { ...convOptions(c), grads: { input, weight: !input, bias: false } };
-  let last: Float32Array = new Float32Array(0);
-  return {
-    run: () => {
-      const g = convBackward(dy, x, w, opts);
-      last = (input ? g.dx : g.dw)!.data;
-    },
-    output: () => last,
-    dispose: () => {},
+  const grad = new Float32Array(product(input ? c.x : c.w));
+  const opts = {
+    ...convOptions(c),
+    grads: { input, weight: !input, bias: false },
+    out: input ? { dx: grad } : { dw: grad },
   };
+  return { run: () => { convBackward(dy, x, w, opts); }, output: () => grad, dispose: () => {} };
 }
 
 function preparePool(c: PoolCase, data: CaseData): Prepared {
