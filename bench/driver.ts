@@ -29,13 +29,10 @@ export async function runAll(
   let step = 0;
 
   for (const threads of args.threads) {
+    const peakMs = args.quick ? 150 : 500;
     progress(`measuring the FMA peak on ${threads} thread(s)`);
-    const peak = peakGflops(threads, args.quick ? 150 : 500);
-    out.peakGflops[String(threads)] = peak;
-    const single = out.peakGflops['1'];
-    if (threads > 1 && single !== undefined && peak < 0.75 * threads * single)
-      say(`the FMA peak on ${threads} threads (${peak.toFixed(1)} GF/s) is far below ${threads}x the 1-thread peak ` +
-        `(${single.toFixed(1)} GF/s): other work is competing for the cores, so the ${threads}-thread numbers are unreliable`);
+    let peak = peakGflops(threads, peakMs);
+    const sectionStart = out.rows.length;
 
     for (const [index, c] of cases.entries()) {
       const yShape = outputShape(c);
@@ -99,6 +96,23 @@ export async function runAll(
         out.rows.push(row);
       }
     }
+
+    // Measured again after the cases: one measurement can land in a slow phase of the machine
+    // (a 2-thread peak of 122 GF/s against 175-194 in other runs), and the yardstick is what the
+    // cores can do, so this thread count's shares of peak use the higher of the two.
+    progress(`measuring the FMA peak on ${threads} thread(s) again`);
+    const again = peakGflops(threads, peakMs);
+    if (again > peak) {
+      peak = again;
+      for (const row of out.rows.slice(sectionStart))
+        for (const m of Object.values(row.results))
+          if (m.pctPeak !== undefined && m.gflops !== undefined) m.pctPeak = (100 * m.gflops) / peak;
+    }
+    out.peakGflops[String(threads)] = peak;
+    const single = out.peakGflops['1'];
+    if (threads > 1 && single !== undefined && peak < 0.75 * threads * single)
+      say(`the FMA peak on ${threads} threads (${peak.toFixed(1)} GF/s) is far below ${threads}x the 1-thread peak ` +
+        `(${single.toFixed(1)} GF/s): other work is competing for the cores, so the ${threads}-thread numbers are unreliable`);
   }
   return out;
 }
