@@ -111,8 +111,7 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
   ThreadPool& pool = ThreadPool::instance();
   const int64_t rowWork = kPadded * p.inPerGroup * rowsPerChannel * plan.tW * aw.count / columnCount;
   const int64_t rowCount = p.batch * p.groups * ad.count * ah.count * columnCount;
-  const int64_t rowsPerTask = itemsPerTask(rowWork, rowCount, pool.threads());
-  const int64_t tasks = (rowCount + rowsPerTask - 1) / rowsPerTask;
+  const TaskRuns runs(rowWork, rowCount, pool.threads());
 
   struct Workspace {
     std::unique_ptr<RowCache> rows;  // when not in place
@@ -225,7 +224,7 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
                          kPadded, p.outPerGroup, column.width);
   };
 
-  pool.parallelFor(tasks, [&](int64_t task, int worker) {
+  pool.parallelFor(runs.tasks(), [&](int64_t task, int worker) {
     Workspace& ws = spaces[static_cast<size_t>(worker)];
     if (!ws.acc) {
       if (!inPlace)
@@ -233,8 +232,7 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
       // transposeOut may read whole blocks of 8 positions.
       ws.acc.reset(new float[static_cast<size_t>(roundUp(kChannelSpan, 8) * kPadded)]);
     }
-    const int64_t end = std::min(rowCount, (task + 1) * rowsPerTask);
-    for (int64_t row = task * rowsPerTask; row < end; ++row) runRow(ws, row);
+    for (int64_t row = runs.begin(task); row < runs.end(task); ++row) runRow(ws, row);
   }, rowWork * rowCount);
 }
 

@@ -151,6 +151,17 @@ int64_t channelChunk(int64_t rowsPerChannel, int64_t tileRowFloats, int64_t budg
   return std::max<int64_t>(1, budgetFloats / std::max<int64_t>(1, rowsPerChannel * tileRowFloats));
 }
 
+TaskRuns::TaskRuns(int64_t itemWork, int64_t items, int threads) {
+  itemWork = std::max<int64_t>(1, itemWork);
+  const int64_t least = (kTaskWork + itemWork - 1) / itemWork;
+  starts_.push_back(0);
+  for (int64_t left = items; left > 0;) {
+    const int64_t run = std::min(left, std::max(least, (left + 2 * threads - 1) / (2 * threads)));
+    starts_.push_back(starts_.back() + run);
+    left -= run;
+  }
+}
+
 int64_t itemsPerTask(int64_t itemWork, int64_t items, int threads) {
   itemWork = std::max<int64_t>(1, itemWork);
   return std::max<int64_t>({int64_t(1), (kTaskWork + itemWork - 1) / itemWork, items / (4 * int64_t(threads))});

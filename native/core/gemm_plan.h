@@ -60,4 +60,20 @@ int64_t channelChunk(int64_t rowsPerChannel, int64_t tileRowFloats, int64_t budg
 // four tasks a thread so that uneven items still balance.
 int64_t itemsPerTask(int64_t itemWork, int64_t items, int threads);
 
+// Consecutive runs of work items, one per parallel task, that shrink towards the end: each takes
+// about a 2 * threads-th of the items left (never less than is worth a dispatch), so that the
+// threads finish together. Equal runs, four a thread, left one thread waiting up to a whole run:
+// these measured 5-10% faster on two threads' fastest calls of 56-row and 1-d layers, 1-5% on
+// their medians (in-process alternation), and the same on one thread.
+class TaskRuns {
+ public:
+  TaskRuns(int64_t itemWork, int64_t items, int threads);
+  int64_t tasks() const { return static_cast<int64_t>(starts_.size()) - 1; }
+  int64_t begin(int64_t task) const { return starts_[static_cast<size_t>(task)]; }
+  int64_t end(int64_t task) const { return starts_[static_cast<size_t>(task) + 1]; }
+
+ private:
+  std::vector<int64_t> starts_;
+};
+
 }  // namespace convnd

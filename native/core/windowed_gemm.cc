@@ -38,8 +38,7 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
   const int64_t rowCount = p.batch * p.groups * ad.count * ah.count * chunksPerRow;
   // Each task is a contiguous run of rows: consecutive rows share input rows through the
   // row cache.
-  const int64_t rowsPerTask = itemsPerTask(rowWork, rowCount, pool.threads());
-  const int64_t tasks = (rowCount + rowsPerTask - 1) / rowsPerTask;
+  const TaskRuns runs(rowWork, rowCount, pool.threads());
 
   struct Workspace {
     std::unique_ptr<RowCache> rows;
@@ -120,14 +119,13 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
   };
 
   const int64_t totalWork = rowWork * rowCount;
-  pool.parallelFor(tasks, [&](int64_t task, int worker) {
+  pool.parallelFor(runs.tasks(), [&](int64_t task, int worker) {
     Workspace& ws = spaces[static_cast<size_t>(worker)];
     if (!ws.rows) {
       ws.rows = std::make_unique<RowCache>(ad, ah, aw, layout, p.inPerGroup, std::min(channelsPerChunk, p.inPerGroup), 0.0f);
       ws.acc.assign(static_cast<size_t>(tilesPerTask * kPadded * T), 0.0f);
     }
-    const int64_t end = std::min(rowCount, (task + 1) * rowsPerTask);
-    for (int64_t row = task * rowsPerTask; row < end; ++row) runRow(ws, row);
+    for (int64_t row = runs.begin(task); row < runs.end(task); ++row) runRow(ws, row);
   }, totalWork);
 }
 
