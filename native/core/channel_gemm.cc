@@ -41,6 +41,8 @@ std::vector<int> splitPositions(int64_t count, int maxWidth) {
 struct Column {
   int64_t t0, width;
   std::vector<int> tiles;  // tile widths
+  std::vector<char> edge;  // per tile: reads a zero-padded copy (RowSource::kInPlaceWithEdgeCopies)
+  int64_t edgeTiles = 0;
 };
 
 // The fewest columns of at most kChannelSpan positions, all of one width but the last: a short
@@ -53,7 +55,7 @@ std::vector<Column> makeColumns(const AxisMap& aw, const ChannelTileKernel& tile
   std::vector<Column> columns;
   for (int64_t t = 0; t < aw.count; t += span) {
     const int64_t width = std::min(span, aw.count - t);
-    columns.push_back({t, width, splitPositions(width, tile.maxPositions)});
+    columns.push_back({t, width, splitPositions(width, tile.maxPositions), {}, 0});
   }
   return columns;
 }
@@ -85,7 +87,7 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
   const ChannelTileKernel& tile = kernels.channelTile;
   const int mr = plan.mr;
   const int64_t kPadded = plan.kPadded, rowsPerChannel = plan.rowsPerChannel;
-  const std::vector<Column> columns = makeColumns(aw, tile);
+  std::vector<Column> columns = makeColumns(aw, tile);
   const RowSource source = rowSource(aw);
   const bool inPlace = source != RowSource::kRowCache;
   const int64_t span = columns.front().width;
@@ -104,6 +106,18 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
   std::vector<int32_t> edgeOffsets(inPlaceOffsets);
   for (int32_t& o : edgeOffsets) o -= static_cast<int32_t>(lowest);
   const int64_t edgeFloats = aw.inStep * (tile.maxPositions - 1) + (highest - lowest) + 1;
+  // The edge tiles: those whose taps reach past either end of the input row.
+  for (Column& column : columns) {
+    int64_t u = 0;
+    for (int width : column.tiles) {
+      const int64_t t = column.t0 + u;
+      const bool edge = source == RowSource::kInPlaceWithEdgeCopies &&
+                        (aw.inStep * t + lowest < 0 || aw.inStep * (t + width - 1) + highest >= aw.inSize);
+      column.edge.push_back(edge);
+      column.edgeTiles += edge;
+      u += width;
+    }
+  }
 
   const int64_t inVolume = ad.inSize * ah.inSize * aw.inSize;
   const int64_t outVolume = p.outExtent[0] * p.outExtent[1] * p.outExtent[2];
@@ -122,12 +136,6 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
     std::unique_ptr<float[]> acc;
   };
   std::vector<Workspace> spaces(static_cast<size_t>(pool.threads()));
-
-  // Whether the tile of `width` positions from t reads past either end of the input row.
-  auto isEdge = [&](int64_t t, int64_t width) {
-    return source == RowSource::kInPlaceWithEdgeCopies &&
-           (aw.inStep * t + lowest < 0 || aw.inStep * (t + width - 1) + highest >= aw.inSize);
-  };
 
   // Copies what the edge tile from position t reads of each of the window's rows into `dst`
   // (edgeFloats a row), zeros outside the input.
@@ -176,20 +184,18 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
             }
         rows = ws.inPlaceRows.data();
         // Copies for the edge tiles, made once for every output-channel block.
-        int64_t edgeTiles = 0, u = 0;
-        for (int width : column.tiles) edgeTiles += isEdge(column.t0 + u, width), u += width;
-        const size_t copiedRows = static_cast<size_t>(edgeTiles * args.rowCount);
-        if (ws.edgeCopies.size() < copiedRows * edgeFloats) ws.edgeCopies.resize(copiedRows * edgeFloats);
-        ws.edgeRows.resize(copiedRows);
-        for (size_t r = 0; r < copiedRows; ++r) ws.edgeRows[r] = ws.edgeCopies.data() + r * edgeFloats;
-        u = 0;
+        const size_t copiedRows = static_cast<size_t>(column.edgeTiles * args.rowCount);
+        if (ws.edgeRows.size() < copiedRows) {
+          ws.edgeCopies.resize(copiedRows * edgeFloats);
+          ws.edgeRows.resize(copiedRows);
+          for (size_t r = 0; r < copiedRows; ++r) ws.edgeRows[r] = ws.edgeCopies.data() + r * edgeFloats;
+        }
         float* copy = ws.edgeCopies.data();
-        for (int width : column.tiles) {
-          if (isEdge(column.t0 + u, width)) {
-            copyEdge(ws.inPlaceRows, column.t0 + u, copy);
-            copy += args.rowCount * edgeFloats;
-          }
-          u += width;
+        int64_t u = 0;
+        for (size_t i = 0; i < column.tiles.size(); u += column.tiles[i++]) {
+          if (!column.edge[i]) continue;
+          copyEdge(ws.inPlaceRows, column.t0 + u, copy);
+          copy += args.rowCount * edgeFloats;
         }
       } else {
         rows = ws.rows->window(n * p.groups + g, c0, cEnd, td, th, column.t0,
@@ -202,8 +208,9 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
         args.bias = first && !plan.biasPadded.empty() ? plan.biasPadded.data() + g * kPadded + kb : nullptr;
         int64_t u = 0;
         const float* const* edgeRows = ws.edgeRows.data();
-        for (int width : column.tiles) {
-          if (isEdge(column.t0 + u, width)) {
+        for (size_t i = 0; i < column.tiles.size(); ++i) {
+          const int width = column.tiles[i];
+          if (column.edge[i]) {
             args.rows = edgeRows;
             args.rowOffset = 0;
             args.tapOffsets = edgeOffsets.data();

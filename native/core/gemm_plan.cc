@@ -55,11 +55,12 @@ void packWeights(const KernelTable& kernels, const WindowedGemm& p, GemmPlan& pl
       for (int64_t jw = 0; jw < plan.tW; ++jw)
         tapOffset.push_back(p.axes[0].weightIndex[jd] * s.axis[0] + p.axes[1].weightIndex[jh] * s.axis[1] +
                             p.axes[2].weightIndex[jw] * s.axis[2]);
-  // The forward layout with every tap in its natural order (each output channel's weights one
-  // contiguous run), in blocks small enough for L1.
+  // The forward layout with every tap in its natural order: each output channel's weights are
+  // one contiguous run.
   const int64_t taps = static_cast<int64_t>(tapOffset.size()), depth = p.inPerGroup * taps;
   bool contiguous = s.inChannel == taps;
   for (int64_t t = 0; t < taps; ++t) contiguous = contiguous && tapOffset[static_cast<size_t>(t)] == t;
+  // ... in blocks small enough for L1.
   const bool smallContiguous = contiguous && plan.blockFloats <= kSmallBlockFloats;
   // A whole block of a tile whose channels are whole groups of 8 is the transpose of mr
   // contiguous runs: the ISA's 8 x 8 register transpose did it in 0.7% of a 3x3 stride-2
