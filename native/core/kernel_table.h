@@ -112,6 +112,9 @@ struct KernelTable {
   // Four channels over gemmWide's positions, and its one-register tail: for output channel
   // counts that are multiples of 4 but not of gemmWide's MR (8 = 6 + 2 pads a third).
   GemmKernel gemmQuad, gemmQuadTail;
+  // Three channels over three registers of positions (9 accumulators), and its one-register
+  // tail: 3 output channels (an RGB input's data gradient) would leave a quarter of gemmQuad idle.
+  GemmKernel gemmTriple, gemmTripleTail;
   ChannelTileKernel channelTile;
   // dst[k * dstStride + u * step] = src[u * srcStride + k] for k < channels, u < positions:
   // channelTile's results into the output, dY into the weight gradient's [position][channel]

@@ -441,6 +441,8 @@ KernelTable makeKernelTable(const char* isa, void (*copyStride2)(float*, const f
   t.gemmNarrow = {1, NarrowNV * V::lanes, &gemmTile<V, 1, NarrowNV>};
   t.gemmQuad = {4, WideNV * V::lanes, &gemmTile<V, 4, WideNV>};
   t.gemmQuadTail = {4, V::lanes, &gemmTile<V, 4, 1>};
+  t.gemmTriple = {3, 3 * V::lanes, &gemmTile<V, 3, 3>};
+  t.gemmTripleTail = {3, V::lanes, &gemmTile<V, 3, 1>};
   static_assert(ChannelNP <= kMaxChannelTilePositions, "the table holds kMaxChannelTilePositions widths");
   t.channelTile.mr = ChannelNK * V::lanes;
   t.channelTile.maxPositions = ChannelNP;
