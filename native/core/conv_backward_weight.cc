@@ -104,11 +104,27 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
   std::vector<std::vector<SegmentCopy>> tileCopies;
   for (int64_t tile = 0; tile < wTiles; ++tile) tileCopies.push_back(planRowFill(layout, aw, tile * T));
 
-  pool.parallelFor(d.groups * chunksPerGroup, [&](int64_t task, int) {
+  // Too few channel chunks for the threads (a 1-channel 1-d layer has one): each chunk's
+  // columns are split into runs of whole register tiles, one a task. Every task reads all of
+  // dY, so the split goes only as far as about 4 tasks a thread, and never on one thread.
+  const int threads = pool.threads();
+  const int64_t chunkTiles = (chunk * colsPerChannel + nc - 1) / nc;
+  const int64_t columnSplits =
+      dotPath || threads == 1 || d.groups * chunksPerGroup >= 4 * threads
+          ? 1
+          : std::max<int64_t>(1, std::min((4 * threads + d.groups * chunksPerGroup - 1) / (d.groups * chunksPerGroup),
+                                          chunkTiles / 2));
+  pool.parallelFor(d.groups * chunksPerGroup * columnSplits, [&](int64_t item, int) {
+    const int64_t split = item % columnSplits;
+    const int64_t task = item / columnSplits;
     const int64_t g = task / chunksPerGroup;
     const int64_t c0 = task % chunksPerGroup * chunk;
     const int64_t cEnd = std::min(Cg, c0 + chunk);
     const int64_t cols = (cEnd - c0) * colsPerChannel;
+    // This task's columns [colBegin, colEnd): whole register tiles but the chunk's last.
+    const int64_t tiles = (cols + nc - 1) / nc;
+    const int64_t colBegin = tiles * split / columnSplits * nc;
+    const int64_t colEnd = std::min(cols, tiles * (split + 1) / columnSplits * nc);
     // acc rows past `cols` absorb the padding columns of the last block.
     const int64_t ncAll = std::max<int64_t>(nc, kernels.weightDotColumns);
     const int64_t lanes = kernels.lanes;
@@ -226,7 +242,7 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
             args.kStride = kPadded;
             args.length = valid;
             args.accStride = kPadded;
-            for (int64_t c = 0; c < cols; c += nc)
+            for (int64_t c = colBegin; c < colEnd; c += nc)
               for (int64_t kb = 0; kb < kPadded; kb += kernel.kWidth) {
                 args.dyT = tileDy + kb;
                 args.columns = colPtr.data() + c;
@@ -241,7 +257,8 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
     const int64_t vol = d.kernelVolume();
     float* const dwChunk = dw + (g * Kg * Cg + c0) * vol;
     if (!dotPath) {
-      kernels.transposeOut(dwChunk, Cg * vol, 1, acc.data(), kPadded, Kg, cols);
+      kernels.transposeOut(dwChunk + colBegin, Cg * vol, 1, acc.data() + colBegin * kPadded, kPadded, Kg,
+                           colEnd - colBegin);
       return;
     }
     for (int64_t k = 0; k < Kg; ++k)

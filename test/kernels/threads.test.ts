@@ -28,10 +28,15 @@ function runAll(): Float32Array[] {
   // Depthwise: the dot path with each input row filled once into a cache of planes.
   const wDepth = randomTensor(r, [8, 1, 3, 3]);
   const gDepth = convBackward(randomTensor(r, [2, 8, 10, 18]), xGroups, wDepth, { padding: 1, groups: 8, grads: { input: false, weight: true, bias: false } });
+  // One input channel: too few channel chunks for the threads, so the weight gradient splits
+  // the chunk's columns (taps) between tasks.
+  const xLong = randomTensor(r, [1, 1, 4000]);
+  const wLong = randomTensor(r, [64, 1, 63]);
+  const gLong = convBackward(randomTensor(r, conv(xLong, wLong, { stride: 4 }).shape), xLong, wLong, { stride: 4, grads: { input: false, weight: true, bias: false } });
   const p = { kernel: 3, stride: 2, padding: 1 };
   const dyPool = randomTensor(r, maxPool(x, p).shape);
   return [y.data, g.dx!.data, g.dw!.data, g.db!.data, t.data, maxPool(x, p).data,
-    maxPoolBackward(dyPool, x, p).data, avgPoolBackward(dyPool, x, p).data, yBand.data, gGroups.dw!.data, gDepth.dw!.data];
+    maxPoolBackward(dyPool, x, p).data, avgPoolBackward(dyPool, x, p).data, yBand.data, gGroups.dw!.data, gDepth.dw!.data, gLong.dw!.data];
 }
 
 describe.skipIf(!available)(`thread-count determinism on ${isa}`, () => {
