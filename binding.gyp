@@ -35,6 +35,7 @@
         'native/core/isa_dispatch.cc',
         'native/core/pooling.cc',
         'native/core/reference.cc',
+        'native/core/reused_buffer.cc',
         'native/core/row_cache.cc',
         'native/core/row_buffer.cc',
         'native/core/thread_pool.cc',

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <vector>
 #include "ops.h"
+#include "reused_buffer.h"
 #include "row_buffer.h"
 #include "thread_pool.h"
 #include "tiling.h"
@@ -50,7 +51,7 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
   const int64_t rowTiles = d.batch * ad.count * ah.count * wTiles;
   const int64_t tileFloats = T * kPadded;
   const bool dotPath = Kg * 2 <= kernel.kWidth;
-  std::vector<float> dyT(dotPath ? 0 : static_cast<size_t>(d.groups * rowTiles * tileFloats));
+  ReusedBuffer dyT(dotPath ? 0 : d.groups * rowTiles * tileFloats);
   ThreadPool& pool = ThreadPool::instance();
   pool.parallelFor(dotPath ? 0 : d.groups * rowTiles, [&](int64_t item, int) {
     const int64_t g = item / rowTiles;

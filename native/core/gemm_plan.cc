@@ -31,15 +31,6 @@ bool useChannelMode(const KernelTable& kernels, const WindowedGemm& p) {
          depth >= kChannelModeMinDepth;
 }
 
-// A thread's spare buffer for packed weights, kept between calls up to this size (16 MiB:
-// a 3x3 512 -> 512 layer's weights take 9 MiB); larger ones are freed after the call.
-constexpr size_t kKeptPackedFloats = size_t(4) << 20;
-
-std::vector<float>& spareBuffer() {
-  static thread_local std::vector<float> spare;
-  return spare;
-}
-
 // Packed blocks of up to 4 KiB are copied a channel at a time (see packWeights).
 constexpr int64_t kSmallBlockFloats = 1024;
 
@@ -48,7 +39,7 @@ constexpr int64_t kSmallBlockFloats = 1024;
 void packWeights(const KernelTable& kernels, const WindowedGemm& p, GemmPlan& plan) {
   const int mr = plan.mr;
   const int64_t blocksPerGroup = plan.kPadded / mr;
-  plan.packed = PackedWeights(p.groups * blocksPerGroup * plan.blockFloats);
+  plan.packed = ReusedBuffer(p.groups * blocksPerGroup * plan.blockFloats);
   const WeightStrides& s = p.weightStrides;
   // Offsets of each tap in the source layout, computed once.
   std::vector<int64_t> tapOffset;
@@ -142,15 +133,6 @@ GemmPlan makeGemmPlan(const KernelTable& kernels, const WindowedGemm& p) {
       std::copy(p.bias + g * p.outPerGroup, p.bias + (g + 1) * p.outPerGroup, plan.biasPadded.begin() + g * plan.kPadded);
   }
   return plan;
-}
-
-PackedWeights::PackedWeights(int64_t floats) : buffer_(std::move(spareBuffer())) {
-  if (buffer_.size() < static_cast<size_t>(floats)) buffer_.resize(static_cast<size_t>(floats));
-}
-
-PackedWeights::~PackedWeights() {
-  std::vector<float>& spare = spareBuffer();
-  if (buffer_.size() <= kKeptPackedFloats && buffer_.size() > spare.size()) spare = std::move(buffer_);
 }
 
 float* outputRow(const WindowedGemm& p, int64_t n, int64_t g, int64_t td, int64_t th, int64_t k) {

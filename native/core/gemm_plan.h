@@ -6,26 +6,11 @@
 #include <cstdint>
 #include <vector>
 #include "kernel_table.h"
+#include "reused_buffer.h"
 #include "tiling.h"
 #include "windowed_gemm.h"
 
 namespace convnd {
-
-// The packed weights of one call, in a buffer the calling thread keeps for its next call:
-// allocating them afresh cost a large layer page faults and a zero fill on every call.
-class PackedWeights {
- public:
-  PackedWeights() = default;
-  explicit PackedWeights(int64_t floats);
-  ~PackedWeights();
-  PackedWeights(PackedWeights&&) = default;
-  PackedWeights& operator=(PackedWeights&&) = default;
-  float* data() { return buffer_.data(); }
-  const float* data() const { return buffer_.data(); }
-
- private:
-  std::vector<float> buffer_;  // at least the floats asked for; the contents are not cleared
-};
 
 struct GemmPlan {
   bool channelMode;          // the transposed tile (channel_gemm.h): mr is its; kernel, tail, T unused
@@ -37,7 +22,7 @@ struct GemmPlan {
   int64_t tD, tH, tW;        // taps per axis
   int64_t rowsPerChannel;    // tD * tH: rows a window reads per input channel
   int64_t blockFloats;       // packed floats of one block of mr output channels
-  PackedWeights packed;      // [group][k block][c][jd][jh][jw][mr]
+  ReusedBuffer packed;       // [group][k block][c][jd][jh][jw][mr]
   std::vector<float> biasPadded;  // [group][kPadded], or empty without bias
 
   // Packed weights of output block kb (a multiple of mr) of group g, from input channel c0.

@@ -1,0 +1,27 @@
+// A float buffer whose storage the calling thread keeps for its next call: allocating a large
+// one afresh cost page faults and a zero fill on every call (a 3-d weight gradient's 16 MiB of
+// transposed dY: 6% of the call).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+namespace convnd {
+
+class ReusedBuffer {
+ public:
+  ReusedBuffer() = default;
+  // At least `floats` floats, not initialised.
+  explicit ReusedBuffer(int64_t floats);
+  ~ReusedBuffer();
+  ReusedBuffer(ReusedBuffer&&) = default;
+  ReusedBuffer& operator=(ReusedBuffer&&) = default;
+  float* data() { return data_.get(); }
+  const float* data() const { return data_.get(); }
+
+ private:
+  std::unique_ptr<float[]> data_;
+  size_t capacity_ = 0;
+};
+
+}  // namespace convnd
