@@ -4,13 +4,15 @@
 // same order, so the sums come out bit for bit the same at any thread count.
 //
 // Three ways through it: groups with many output channels run register tiles over dY
-// transposed per row tile; groups with few take dot products per column, over bands of whole
+// transposed per row tile (input rows in place, or filled once into a row cache); groups with few take dot products per column, over bands of whole
 // rows gathered per tap (4 to 8 channels a group) or over rows read from a per-plane cache
 // (fewer), or, for rows longer than a tile, row tile by row tile.
 #include <algorithm>
+#include <memory>
 #include <vector>
 #include "ops.h"
 #include "reused_buffer.h"
+#include "row_cache.h"
 #include "row_buffer.h"
 #include "thread_pool.h"
 #include "tiling.h"
@@ -223,7 +225,12 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
           }
         }
     }
-    // The general path: every row tile fills its own rows.
+    // The general path. Register tiles over rows that need filling read them through a row
+    // cache: consecutive output rows share all but one of a window's rows (a 3x3x3 16 -> 16
+    // layer filled every row 9 times, 30% of its weight gradient).
+    std::unique_ptr<RowCache> cache;
+    if (!dotPath && !inPlace)
+      cache = std::make_unique<RowCache>(ad, ah, aw, layout, cEnd - c0, cEnd - c0, 0.0f);
     int64_t rowTile = 0;
     for (int64_t n = 0; n < (dotBands || cachePlanes ? 0 : d.batch); ++n)
       for (int64_t td = 0; td < ad.count; ++td)
@@ -234,7 +241,16 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
             // are left out of the sums, not multiplied by a zero dy.
             const int64_t valid = std::min(T, aw.count - t0);
             const float* tileDy = dotPath ? nullptr : dyT.data() + (g * rowTiles + rowTile) * tileFloats;
-            fillColumns(n, td, th, t0, [&](int64_t col, const float* p) { colPtr[static_cast<size_t>(col)] = p; });
+            if (cache) {
+              const float* xBatch = xGroupBase + n * d.inChannels * inVolume;
+              const float* const* windowRows = cache->window(n, 0, cEnd - c0, td, th, t0, [&](int64_t c) {
+                return xBatch + (c0 + c) * inVolume;
+              });
+              for (int64_t r = 0, col = 0; r < (cEnd - c0) * rowsPerChannel; ++r)
+                for (int64_t jw = 0; jw < tW; ++jw) colPtr[static_cast<size_t>(col++)] = windowRows[r] + tapOffset[static_cast<size_t>(jw)];
+            } else {
+              fillColumns(n, td, th, t0, [&](int64_t col, const float* p) { colPtr[static_cast<size_t>(col)] = p; });
+            }
             if (dotPath) {
               dots(dy + (n * d.outChannels + g * Kg) * outVolume + (td * d.out[1] + th) * d.out[2] + t0, valid);
               continue;
