@@ -33,6 +33,7 @@
         'native/core/descriptors.cc',
         'native/core/gemm_plan.cc',
         'native/core/isa_dispatch.cc',
+        'native/core/merged_phases.cc',
         'native/core/pooling.cc',
         'native/core/reference.cc',
         'native/core/reused_buffer.cc',

@@ -1,6 +1,7 @@
 // Convolution forward, data gradient (and transposed convolution) on the windowed GEMM.
 #include <algorithm>
 #include <cstring>
+#include "merged_phases.h"
 #include "ops.h"
 #include "windowed_gemm.h"
 
@@ -40,6 +41,7 @@ void convForward(const KernelTable& k, const ConvDesc& desc, const float* x, con
 void runDataGradient(const KernelTable& k, const ConvDesc& desc, const float* dy, const float* w,
                      const WeightStrides& forwardStrides, const float* bias, float* dx) {
   const ConvDesc d = collapsePointwise(desc);
+  if (runMergedRowPhases(k, d, dy, w, forwardStrides, bias, dx)) return;
   // Roles swap: dy is the input (K channels), dx the output (C channels), and the weight is
   // read transposed, w[g][k][c] as W(g, c, k). Each stride phase of dx is its own stride-1
   // problem over the taps that reach it, so no inserted zeros are ever multiplied.

@@ -1,0 +1,107 @@
+#include "merged_phases.h"
+
+#include <algorithm>
+#include <vector>
+#include "reused_buffer.h"
+#include "thread_pool.h"
+
+namespace convnd {
+
+namespace {
+
+// Merged only while the virtual channels fit one wide register tile or two: beyond that the
+// phases' own GEMMs already run on full tiles.
+constexpr int64_t kMaxMergedChannels = 16;
+
+}  // namespace
+
+bool runMergedRowPhases(const KernelTable& kernels, const ConvDesc& d, const float* dy, const float* w,
+                        const WeightStrides& f, const float* bias, float* dx) {
+  const int64_t phases = std::min(d.stride[2], d.in[2]);
+  const int64_t Cg = d.inPerGroup(), Kg = d.outPerGroup(), V = phases * Cg;
+  // Pooling's shared unit weights (zero channel strides) keep the plain phases: memory-bound,
+  // they gain nothing from the merge and would pay its extra pass.
+  if (phases < 2 || V > kMaxMergedChannels || f.inChannel == 0 || f.outChannel == 0) return false;
+
+  // Each phase's taps along the row, and the union of their offsets into dY.
+  std::vector<AxisMap> rowPhases;
+  std::vector<int64_t> offsets;
+  for (int64_t q = 0; q < phases; ++q) {
+    rowPhases.push_back(backwardDataAxis(d.in[2], d.kernel[2], d.stride[2], d.dilation[2], d.padBefore[2], d.out[2], q));
+    offsets.insert(offsets.end(), rowPhases.back().offset.begin(), rowPhases.back().offset.end());
+  }
+  std::sort(offsets.begin(), offsets.end());
+  offsets.erase(std::unique(offsets.begin(), offsets.end()), offsets.end());
+  if (offsets.empty()) return false;
+  const int64_t U = static_cast<int64_t>(offsets.size());
+  // Phase 0 has the most positions: the others compute one more at most, never scattered.
+  const int64_t count = rowPhases[0].count;
+
+  // Merged weights [g][q * Cg + c][k][kd][kh][u]: phase q's weight for the tap at offsets[u],
+  // zero where the phase has no tap there.
+  const int64_t kd = d.kernel[0], kh = d.kernel[1];
+  const WeightStrides m = {V * Kg * kd * kh * U, Kg * kd * kh * U, kd * kh * U, {kh * U, U, 1}};
+  std::vector<float> merged(static_cast<size_t>(d.groups * m.group), 0.0f);
+  for (int64_t q = 0; q < phases; ++q) {
+    const AxisMap& rq = rowPhases[static_cast<size_t>(q)];
+    for (int64_t j = 0; j < rq.taps(); ++j) {
+      const int64_t u = std::lower_bound(offsets.begin(), offsets.end(), rq.offset[static_cast<size_t>(j)]) - offsets.begin();
+      const int64_t r = rq.weightIndex[static_cast<size_t>(j)];
+      for (int64_t g = 0; g < d.groups; ++g)
+        for (int64_t c = 0; c < Cg; ++c)
+          for (int64_t k = 0; k < Kg; ++k)
+            for (int64_t a = 0; a < kd; ++a)
+              for (int64_t b = 0; b < kh; ++b)
+                merged[static_cast<size_t>(g * m.group + (q * Cg + c) * m.outChannel + k * m.inChannel + a * m.axis[0] + b * m.axis[1] + u)] =
+                    w[g * f.group + c * f.inChannel + k * f.outChannel + a * f.axis[0] + b * f.axis[1] + r * f.axis[2]];
+    }
+  }
+  std::vector<float> mergedBias;
+  if (bias) {
+    for (int64_t g = 0; g < d.groups; ++g)
+      for (int64_t q = 0; q < phases; ++q) mergedBias.insert(mergedBias.end(), bias + g * Cg, bias + (g + 1) * Cg);
+  }
+
+  // The GEMMs write [n][g][q * Cg + c][dx's D and H][count]; a last pass interleaves the phases.
+  WindowedGemm p;
+  p.batch = d.batch;
+  p.groups = d.groups;
+  p.inPerGroup = Kg;
+  p.outPerGroup = V;
+  p.input = dy;
+  p.weights = merged.data();
+  p.weightStrides = m;
+  p.bias = bias ? mergedBias.data() : nullptr;
+  p.outExtent[0] = d.in[0];
+  p.outExtent[1] = d.in[1];
+  p.outExtent[2] = count;
+  const int64_t planeFloats = d.in[0] * d.in[1] * count;
+  ReusedBuffer phased(d.batch * d.groups * V * planeFloats);
+  p.output = phased.data();
+  AxisMap& row = p.axes[2];
+  row.inSize = d.out[2];
+  row.count = count;
+  row.offset = offsets;
+  for (int64_t u = 0; u < U; ++u) row.weightIndex.push_back(u);
+  for (int64_t pd = 0; pd < std::min(d.stride[0], d.in[0]); ++pd)
+    for (int64_t ph = 0; ph < std::min(d.stride[1], d.in[1]); ++ph) {
+      p.axes[0] = backwardDataAxis(d.in[0], d.kernel[0], d.stride[0], d.dilation[0], d.padBefore[0], d.out[0], pd);
+      p.axes[1] = backwardDataAxis(d.in[1], d.kernel[1], d.stride[1], d.dilation[1], d.padBefore[1], d.out[1], ph);
+      runWindowedGemm(kernels, p);
+    }
+
+  const int64_t rows = d.in[0] * d.in[1], width = d.in[2], step = d.stride[2];
+  ThreadPool::instance().parallelFor(d.batch * d.groups * Cg, [&](int64_t plane, int) {
+    const int64_t c = plane % Cg, ng = plane / Cg;
+    float* out = dx + plane * rows * width;
+    for (int64_t q = 0; q < phases; ++q) {
+      const float* src = phased.data() + (ng * V + q * Cg + c) * planeFloats;
+      const int64_t valid = rowPhases[static_cast<size_t>(q)].count;
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t t = 0; t < valid; ++t) out[r * width + q + step * t] = src[r * count + t];
+    }
+  }, d.batch * d.groups * Cg * rows * width);
+  return true;
+}
+
+}  // namespace convnd
