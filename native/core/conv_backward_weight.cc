@@ -4,9 +4,10 @@
 // same order, so the sums come out bit for bit the same at any thread count.
 //
 // Three ways through it: groups with many output channels run register tiles over dY
-// transposed per row tile (input rows in place, or filled once into a row cache); groups with few take dot products per column, over bands of whole
-// rows gathered per tap (4 to 8 channels a group) or over rows read from a per-plane cache
-// (fewer), or, for rows longer than a tile, row tile by row tile.
+// transposed per row tile (input rows read in place, or filled once into a row cache); groups
+// with few take dot products per column, over bands of whole rows gathered per tap (4 to 8
+// channels a group) or over rows read from a per-plane cache (fewer), or, for rows longer
+// than a tile, row tile by row tile.
 #include <algorithm>
 #include <memory>
 #include <vector>

@@ -10,13 +10,16 @@ namespace {
 // 16-channel 64^3 layer's transposed dY 16 MiB); larger buffers are freed after the call.
 constexpr size_t kKeptFloats = size_t(4) << 20;
 
+// Two kept buffers: a merged data gradient holds its phased output while each GEMM packs weights.
+constexpr int kKeptBuffers = 2;
+
 struct Spare {
   std::unique_ptr<float[]> data;
   size_t capacity = 0;
 };
 
-Spare& spare() {
-  static thread_local Spare kept;
+Spare* spares() {
+  static thread_local Spare kept[kKeptBuffers];
   return kept;
 }
 
@@ -25,11 +28,15 @@ Spare& spare() {
 ReusedBuffer::ReusedBuffer(int64_t floats) {
   const size_t wanted = static_cast<size_t>(floats);
   if (wanted == 0) return;
-  Spare& kept = spare();
-  if (kept.capacity >= wanted) {
-    data_ = std::move(kept.data);
-    capacity_ = kept.capacity;
-    kept.capacity = 0;
+  // The smallest kept buffer that is large enough.
+  Spare* const kept = spares();  // one thread-local lookup
+  Spare* best = nullptr;
+  for (Spare* s = kept; s < kept + kKeptBuffers; ++s)
+    if (s->capacity >= wanted && (!best || s->capacity < best->capacity)) best = s;
+  if (best) {
+    data_ = std::move(best->data);
+    capacity_ = best->capacity;
+    best->capacity = 0;
     return;
   }
   data_.reset(new float[wanted]);
@@ -37,11 +44,15 @@ ReusedBuffer::ReusedBuffer(int64_t floats) {
 }
 
 ReusedBuffer::~ReusedBuffer() {
-  // A moved-from buffer holds nothing; of two candidates the larger is kept.
-  Spare& kept = spare();
-  if (data_ && capacity_ <= kKeptFloats && capacity_ > kept.capacity) {
-    kept.data = std::move(data_);
-    kept.capacity = capacity_;
+  // A moved-from buffer holds nothing. It takes an empty slot, or the smallest kept one's if larger.
+  if (!data_ || capacity_ > kKeptFloats) return;
+  Spare* const kept = spares();
+  Spare* smallest = kept;
+  for (Spare* s = kept; s < kept + kKeptBuffers; ++s)
+    if (s->capacity < smallest->capacity) smallest = s;
+  if (capacity_ > smallest->capacity) {
+    smallest->data = std::move(data_);
+    smallest->capacity = capacity_;
   }
 }
 
