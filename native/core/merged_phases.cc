@@ -12,6 +12,8 @@ namespace {
 // Merged only while the virtual channels fit one wide register tile or two: beyond that the
 // phases' own GEMMs already run on full tiles.
 constexpr int64_t kMaxMergedChannels = 16;
+// The most extra multiply-adds (zero weights) the merge may add, as a ratio.
+constexpr double kMaxTapGrowth = 1.25;
 
 }  // namespace
 
@@ -34,6 +36,11 @@ bool runMergedRowPhases(const KernelTable& kernels, const ConvDesc& d, const flo
   offsets.erase(std::unique(offsets.begin(), offsets.end()), offsets.end());
   if (offsets.empty()) return false;
   const int64_t U = static_cast<int64_t>(offsets.size());
+  // Every phase computes all U taps: a 3-wide stride-2 kernel (taps 1 + 2 -> 2 + 2) would
+  // multiply a third more, more than the passes saved; a 7-wide one (4 + 3 -> 4 + 4) an eighth.
+  int64_t taps = 0;
+  for (const AxisMap& rq : rowPhases) taps += rq.taps();
+  if (static_cast<double>(phases * U) > kMaxTapGrowth * static_cast<double>(taps)) return false;
   // Phase 0 has the most positions: the others compute one more at most, never scattered.
   const int64_t count = rowPhases[0].count;
 
