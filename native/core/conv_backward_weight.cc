@@ -187,16 +187,19 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
     if (dotBands) {
       const int64_t bandRows = std::clamp<int64_t>(kDotBandFloats / std::max<int64_t>(1, cols * T), 1, flatRows);
       const int64_t bandFloats = bandRows * T;
-      std::vector<float> bands(static_cast<size_t>((cols + 1) * bandFloats), 0.0f);
-      // Padding columns of a whole block read the zero column past the last.
+      // Only the zero column past the last is cleared: the dots read no more of a band than its
+      // rows copy (zero-filling every band was 40% of a tiny 3 -> 8 layer's instructions).
+      const std::unique_ptr<float[]> bands(new float[static_cast<size_t>((cols + 1) * bandFloats)]);
+      std::fill(bands.get() + cols * bandFloats, bands.get() + (cols + 1) * bandFloats, 0.0f);
+      // Padding columns of a whole block read the zero column.
       for (int64_t col = 0; col < cols + ncAll; ++col)
-        colPtr[static_cast<size_t>(col)] = bands.data() + std::min(col, cols) * bandFloats;
+        colPtr[static_cast<size_t>(col)] = bands.get() + std::min(col, cols) * bandFloats;
       for (int64_t n = 0; n < d.batch; ++n)
         for (int64_t q0 = 0; q0 < flatRows; q0 += bandRows) {
           const int64_t count = std::min(bandRows, flatRows - q0);
           for (int64_t r = 0; r < count; ++r)
             fillColumns(n, (q0 + r) / ah.count, (q0 + r) % ah.count, 0, [&](int64_t col, const float* p) {
-              std::copy(p, p + T, bands.data() + col * bandFloats + r * T);
+              std::copy(p, p + T, bands.get() + col * bandFloats + r * T);
             });
           dots(dy + (n * d.outChannels + g * Kg) * outVolume + q0 * T, count * T);
         }
