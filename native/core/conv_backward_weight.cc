@@ -48,12 +48,13 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
   const int64_t inVolume = d.inVolume(), outVolume = d.outVolume();
   const int64_t wTiles = (aw.count + T - 1) / T;
   // Channel chunks: small enough for the row buffer and for accumulators that stay in L2, and
-  // split only as far as needed for about 8 tasks a thread (many groups need no split; one group
-  // splits 8 ways a thread). One thread needs no split: every chunk is another pass over dY, and
-  // 1-channel chunks of a 7x7 layer pad 49 columns to 54 (whole chunks measured 8-14% faster on
-  // the stem, 1x1, 1-d and 3-d layers). Chunks of a group are made even (64 = 32 + 32, not 56 + 8).
+  // split only as far as needed for about 4 tasks a thread (many groups need no split; one group
+  // splits 4 ways a thread). Every chunk is another pass over dY: 8 tasks a thread measured 2-20%
+  // slower on two threads (the 3-d 16-channel volume the most), and one thread needs no split at
+  // all (1-channel chunks of a 7x7 layer also pad 49 columns to 54; whole chunks measured 8-14%
+  // faster on the stem, 1x1, 1-d and 3-d layers). Chunks of a group are made even (64 = 32 + 32).
   const int threadCount = ThreadPool::instance().threads();
-  const int64_t wantedPerGroup = threadCount == 1 ? 1 : (8 * threadCount + d.groups - 1) / d.groups;
+  const int64_t wantedPerGroup = threadCount == 1 ? 1 : (4 * threadCount + d.groups - 1) / d.groups;
   const int64_t largest = std::min({kRowBufferFloats / std::max<int64_t>(1, rowsPerChannel * layout.rowLength),
                                     kGradAccFloats / std::max<int64_t>(1, colsPerChannel * kPadded),
                                     (Cg + wantedPerGroup - 1) / wantedPerGroup});
