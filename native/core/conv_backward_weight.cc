@@ -145,8 +145,9 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
     const int64_t ncAll = std::max<int64_t>(nc, kernels.weightDotColumns);
     const int64_t lanes = kernels.lanes;
     std::vector<float> acc(static_cast<size_t>((cols + ncAll) * (dotPath ? Kg * lanes : kPadded)), 0.0f);
-    // Rows filled by fillColumns, one per (channel, jd, jh) of the chunk; none when read in place.
-    std::vector<float> rows(static_cast<size_t>(inPlace ? 0 : (cEnd - c0) * rowsPerChannel * layout.rowLength));
+    // Rows filled by fillColumns, one per (channel, jd, jh) of the chunk: only on the dot path
+    // (register tiles read through the row cache below), and none when read in place.
+    std::vector<float> rows(static_cast<size_t>(inPlace || !dotPath ? 0 : (cEnd - c0) * rowsPerChannel * layout.rowLength));
     std::vector<float> zeros(static_cast<size_t>(T), 0.0f);
     std::vector<const float*> colPtr(static_cast<size_t>(cols + ncAll), zeros.data());
     const float* xGroupBase = x + g * Cg * inVolume;

@@ -38,6 +38,10 @@ void convForward(const KernelTable& k, const ConvDesc& desc, const float* x, con
   runWindowedGemm(k, p);
 }
 
+AxisMap dataGradientAxis(const ConvDesc& d, int a, int64_t phase) {
+  return backwardDataAxis(d.in[a], d.kernel[a], d.stride[a], d.dilation[a], d.padBefore[a], d.out[a], phase);
+}
+
 void runDataGradient(const KernelTable& k, const ConvDesc& desc, const float* dy, const float* w,
                      const WeightStrides& forwardStrides, const float* bias, float* dx) {
   const ConvDesc d = collapsePointwise(desc);
@@ -61,9 +65,7 @@ void runDataGradient(const KernelTable& k, const ConvDesc& desc, const float* dy
     for (int64_t ph = 0; ph < std::min(d.stride[1], d.in[1]); ++ph)
       for (int64_t pw = 0; pw < std::min(d.stride[2], d.in[2]); ++pw) {
         const int64_t phase[kAxes] = {pd, ph, pw};
-        for (int a = 0; a < kAxes; ++a)
-          p.axes[a] = backwardDataAxis(d.in[a], d.kernel[a], d.stride[a], d.dilation[a],
-                                       d.padBefore[a], d.out[a], phase[a]);
+        for (int a = 0; a < kAxes; ++a) p.axes[a] = dataGradientAxis(d, a, phase[a]);
         runWindowedGemm(k, p);
       }
 }

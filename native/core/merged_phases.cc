@@ -29,7 +29,7 @@ bool runMergedRowPhases(const KernelTable& kernels, const ConvDesc& d, const flo
   std::vector<AxisMap> rowPhases;
   std::vector<int64_t> offsets;
   for (int64_t q = 0; q < phases; ++q) {
-    rowPhases.push_back(backwardDataAxis(d.in[2], d.kernel[2], d.stride[2], d.dilation[2], d.padBefore[2], d.out[2], q));
+    rowPhases.push_back(dataGradientAxis(d, 2, q));
     offsets.insert(offsets.end(), rowPhases.back().offset.begin(), rowPhases.back().offset.end());
   }
   std::sort(offsets.begin(), offsets.end());
@@ -92,8 +92,8 @@ bool runMergedRowPhases(const KernelTable& kernels, const ConvDesc& d, const flo
   for (int64_t u = 0; u < U; ++u) row.weightIndex.push_back(u);
   for (int64_t pd = 0; pd < std::min(d.stride[0], d.in[0]); ++pd)
     for (int64_t ph = 0; ph < std::min(d.stride[1], d.in[1]); ++ph) {
-      p.axes[0] = backwardDataAxis(d.in[0], d.kernel[0], d.stride[0], d.dilation[0], d.padBefore[0], d.out[0], pd);
-      p.axes[1] = backwardDataAxis(d.in[1], d.kernel[1], d.stride[1], d.dilation[1], d.padBefore[1], d.out[1], ph);
+      p.axes[0] = dataGradientAxis(d, 0, pd);
+      p.axes[1] = dataGradientAxis(d, 1, ph);
       runWindowedGemm(kernels, p);
     }
 
