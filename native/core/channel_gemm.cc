@@ -135,7 +135,9 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
   const int64_t rowCount = p.batch * p.groups * ad.count * ah.count * columnCount;
   const TaskRuns runs(rowWork, rowCount, pool.threads());
 
-  struct Workspace {
+  // Aligned so that one thread's writes to its buffers' bookkeeping never share a cache
+  // line with another's (see poolForwardDirect).
+  struct alignas(64) Workspace {
     std::unique_ptr<RowCache> rows;  // when not in place
     std::vector<const float*> inPlaceRows;
     std::vector<float> edgeCopies;   // [edge tile][row][edgeFloats]

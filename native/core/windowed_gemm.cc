@@ -40,7 +40,9 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
   // row cache.
   const TaskRuns runs(rowWork, rowCount, pool.threads());
 
-  struct Workspace {
+  // Aligned so that one thread's writes to its buffers' bookkeeping never share a cache
+  // line with another's (see poolForwardDirect).
+  struct alignas(64) Workspace {
     std::unique_ptr<RowCache> rows;
     std::vector<float> acc;
   };
