@@ -18,6 +18,12 @@ namespace convnd {
 
 class RowCache {
  public:
+  // A fill prefetches the same row this many channels ahead: a row's copy is shorter than a
+  // fetch from L3, so the next channel's prefetch arrived too late. Four channels ahead made
+  // 3x3 128 -> 128 layers at 28x28 2-5% faster (forward and both gradients, in-process
+  // alternation), and measured the same as one on 56x56, 1-d, 3-d and stem layers.
+  static constexpr int64_t kPrefetchChannelsAhead = 4;
+
   // Rows of `channels` input channels (a group's); uncached, of `chunk` channels at a time.
   RowCache(const AxisMap& ad, const AxisMap& ah, const AxisMap& aw, const RowLayout& layout,
            int64_t channels, int64_t chunk, float fill);
@@ -34,9 +40,10 @@ class RowCache {
  private:
   // The fill plan (copies_, readFirst_, readEnd_) for tile start t0.
   void planFills(int64_t t0);
-  // `nextPlane`: the next channel's plane (or null), whose same row is prefetched on a fill.
+  // `aheadPlane`: the plane kPrefetchChannelsAhead channels on (or null), whose same row is
+  // prefetched on a fill.
   const float* rowFor(int64_t c, int64_t id, int64_t ih, int64_t slotHint, int64_t t0, const float* planeData,
-                      const float* nextPlane);
+                      const float* aheadPlane);
 
   const AxisMap &ad_, &ah_, &aw_;
   const RowLayout& layout_;
@@ -67,11 +74,11 @@ const float* const* RowCache::window(int64_t planeSet, int64_t c0, int64_t c1, i
   pointers_.clear();
   for (int64_t c = c0; c < c1; ++c) {
     const float* data = plane(c);
-    const float* next = c + 1 < c1 ? plane(c + 1) : nullptr;
+    const float* ahead = c + kPrefetchChannelsAhead < c1 ? plane(c + kPrefetchChannelsAhead) : nullptr;
     for (int64_t jd = 0; jd < tD; ++jd)
       for (int64_t jh = 0; jh < tH; ++jh) {
         const int64_t id = ad_.inStep * td + ad_.offset[jd], ih = ah_.inStep * th + ah_.offset[jh];
-        pointers_.push_back(rowFor(c, id, ih, (c - c0) * tD * tH + jd * tH + jh, t0, data, next));
+        pointers_.push_back(rowFor(c, id, ih, (c - c0) * tD * tH + jd * tH + jh, t0, data, ahead));
       }
   }
   return pointers_.data();
