@@ -5,9 +5,9 @@
 //
 // Three ways through it: groups with many output channels run register tiles over dY
 // transposed per row tile (input rows read in place, or filled once into a row cache); groups
-// with few take dot products per column, over bands of whole rows gathered per tap (4 to 8
-// channels a group) or over rows read from a per-plane cache (fewer), or, for rows longer
-// than a tile, row tile by row tile.
+// with few take dot products per column, over every output row of a plane in one reduction
+// (the chunk's input planes filled once, padded, so that a column is one strided run), or, for
+// rows longer than a tile or planes too large, row tile by row tile.
 #include <algorithm>
 #include <memory>
 #include <vector>
@@ -24,6 +24,18 @@ namespace {
 
 // A task's accumulators (floats): at most half of a 512 KiB L2.
 constexpr int64_t kGradAccFloats = 32 * 1024;
+
+// The input rows [lo, hi) an axis' windows read, the padding's included.
+struct RowSpan {
+  int64_t lo, hi;
+  int64_t count() const { return hi - lo; }
+};
+
+RowSpan rowSpan(const AxisMap& a) {
+  if (a.taps() == 0) return {0, a.inSize};
+  const auto [least, most] = std::minmax_element(a.offset.begin(), a.offset.end());
+  return {std::min<int64_t>(0, *least), std::max(a.inSize, a.inStep * (a.count - 1) + *most + 1)};
+}
 
 }  // namespace
 
@@ -47,6 +59,22 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
   const int64_t colsPerChannel = rowsPerChannel * tW;
   const int64_t inVolume = d.inVolume(), outVolume = d.outVolume();
   const int64_t wTiles = (aw.count + T - 1) / T;
+  // Few output channels per group take the dot-product path: no transposed dY there.
+  const bool dotPath = Kg * 2 <= kernel.kWidth;
+  // The dot path over whole planes: the chunk's input planes are filled once per batch item into
+  // rows of layout.rowLength, zero rows standing for the padding along D and H, so that the
+  // column of a tap over every output row of a plane is one run with a fixed pitch between rows,
+  // and each dot reduces over the whole plane in one call. Gathering each column's rows into
+  // bands instead (a copy per tap and row) took 40% of a grouped 3x3 layer's gradient, and
+  // short dots per output row paid a scalar end each.
+  const RowSpan dRows = rowSpan(ad), hRows = rowSpan(ah);
+  constexpr int64_t kDotPlanesFloats = 64 * 1024;
+  // In doubles: padding may make the product overflow.
+  const bool dotPlanes = dotPath && wTiles == 1 && tD > 0 && tH > 0 && tW > 0 &&
+                         static_cast<double>(dRows.count()) * static_cast<double>(hRows.count()) *
+                                 static_cast<double>(layout.rowLength) <= kDotPlanesFloats;
+  const int64_t planeFloats = dotPlanes ? dRows.count() * hRows.count() * layout.rowLength : 0;
+
   // Channel chunks: small enough for the row buffer and for accumulators that stay in L2, and
   // split only as far as needed for about 4 tasks a thread (many groups need no split; one group
   // splits 4 ways a thread). Every chunk is another pass over dY: 8 tasks a thread measured 2-20%
@@ -57,16 +85,15 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
   const int64_t wantedPerGroup = threadCount == 1 ? 1 : (4 * threadCount + d.groups - 1) / d.groups;
   const int64_t largest = std::min({kRowBufferFloats / std::max<int64_t>(1, rowsPerChannel * layout.rowLength),
                                     kGradAccFloats / std::max<int64_t>(1, colsPerChannel * kPadded),
-                                    (Cg + wantedPerGroup - 1) / wantedPerGroup});
+                                    (Cg + wantedPerGroup - 1) / wantedPerGroup,
+                                    dotPlanes ? kDotPlanesFloats / planeFloats : Cg});
   const int64_t chunksPerGroup = (Cg + std::max<int64_t>(1, largest) - 1) / std::max<int64_t>(1, largest);
   const int64_t chunk = (Cg + chunksPerGroup - 1) / chunksPerGroup;
 
-  // Few output channels per group take the dot-product path: no transposed dY there.
-  // Otherwise dY once, transposed per row tile to [u][k] so that k is the vector axis, zero past the
+  // Off the dot path, dY once, transposed per row tile to [u][k] so that k is the vector axis, zero past the
   // edges: every channel chunk below reads it, so no task repeats the transposition.
   const int64_t rowTiles = d.batch * ad.count * ah.count * wTiles;
   const int64_t tileFloats = T * kPadded;
-  const bool dotPath = Kg * 2 <= kernel.kWidth;
   ReusedBuffer dyT(dotPath ? 0 : d.groups * rowTiles * tileFloats);
   ThreadPool& pool = ThreadPool::instance();
   pool.parallelFor(dotPath ? 0 : d.groups * rowTiles, [&](int64_t item, int) {
@@ -101,22 +128,6 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
   const std::vector<float> zeroRow(
       static_cast<size_t>(inPlace ? T + *std::max_element(aw.offset.begin(), aw.offset.end()) : 0), 0.0f);
 
-  // The dot path over whole output rows: consecutive rows (of every td, th) are one reduction,
-  // since dY's rows lie back to back, so `bandRows` rows are gathered per tap into columns of
-  // bandRows * T floats (about kDotBandFloats in all) and each dot runs over all of them: long
-  // vectorised reductions instead of short rows with scalar ends. The gathering copies every
-  // column once, which pays when at least 4 output channels read it (instructions counted:
-  // grouped 3x3 with 4 channels a group, 28-wide rows, 36% fewer; with 2 channels a group 55%
-  // more, depthwise 65% more).
-  const int64_t flatRows = ad.count * ah.count;
-  const bool dotBands = dotPath && wTiles == 1 && Kg >= 4;
-  constexpr int64_t kDotBandFloats = 16 * 1024;
-  // Otherwise, on the dot path, rows not read in place serve every output row whose window covers it
-  // (3 for a 3-high kernel at stride 1): with whole-row tiles and one tap along D, each row is
-  // filled once per (n, td) into a cache of the chunk's planes, not once per output row.
-  constexpr int64_t kPlaneRowsFloats = 64 * 1024;
-  const bool planeRows = dotPath && !dotBands && wTiles == 1 && tD == 1 && !inPlace;
-
   // Where each segment of a row copies the input, per row tile: computed once, not per row.
   std::vector<std::vector<SegmentCopy>> tileCopies;
   for (int64_t tile = 0; tile < wTiles; ++tile) tileCopies.push_back(planRowFill(layout, aw, tile * T));
@@ -147,7 +158,7 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
     std::vector<float> acc(static_cast<size_t>((cols + ncAll) * (dotPath ? Kg * lanes : kPadded)), 0.0f);
     // Rows filled by fillColumns, one per (channel, jd, jh) of the chunk: only on the dot path
     // (register tiles read through the row cache below), and none when read in place.
-    std::vector<float> rows(static_cast<size_t>(inPlace || !dotPath ? 0 : (cEnd - c0) * rowsPerChannel * layout.rowLength));
+    std::vector<float> rows(static_cast<size_t>(inPlace || !dotPath || dotPlanes ? 0 : (cEnd - c0) * rowsPerChannel * layout.rowLength));
     std::vector<float> zeros(static_cast<size_t>(T), 0.0f);
     std::vector<const float*> colPtr(static_cast<size_t>(cols + ncAll), zeros.data());
     const float* xGroupBase = x + g * Cg * inVolume;
@@ -178,14 +189,18 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
         return static_cast<const float*>(row);
       }, tap);
     };
-    // Lane partial sums acc[k][col][lane] for each k of the group over `length` positions of
-    // dY from dyRow (channel k at dyRow + k * outVolume), in blocks of dn columns, then the
-    // last few one at a time (a depthwise 3x3 has 9 columns: 8 + 1, not 8 + 1 padded to 8).
-    // Each column's sums keep one order.
-    auto dots = [&](const float* dyRow, int64_t length) {
+    // Lane partial sums acc[k][col][lane] for each k of the group over rowCount rows of `length`
+    // positions of dY from dyRow (channel k at dyRow + k * outVolume, rows `length` apart; the
+    // columns' rows columnPitch apart), in blocks of dn columns, then the last few one at a time
+    // (a depthwise 3x3 has 9 columns: 8 + 1, not 8 + 1 padded to 8). Each column's sums keep one
+    // order.
+    auto dots = [&](const float* dyRow, int64_t length, int64_t rowCount = 1, int64_t columnPitch = 0) {
       const int64_t dn = kernels.weightDotColumns;
       WeightDotArgs dot;
       dot.length = length;
+      dot.rows = rowCount;
+      dot.dyPitch = length;
+      dot.columnPitch = columnPitch;
       for (int64_t k = 0; k < Kg; ++k) {
         dot.dy = dyRow + k * outVolume;
         for (int64_t c = 0; c < cols;) {
@@ -197,50 +212,37 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
         }
       }
     };
-    if (dotBands) {
-      const int64_t bandRows = std::clamp<int64_t>(kDotBandFloats / std::max<int64_t>(1, cols * T), 1, flatRows);
-      const int64_t bandFloats = bandRows * T;
-      // Only the zero column past the last is cleared: the dots read no more of a band than its
-      // rows copy (zero-filling every band was 40% of a tiny 3 -> 8 layer's instructions).
-      const std::unique_ptr<float[]> bands(new float[static_cast<size_t>((cols + 1) * bandFloats)]);
-      std::fill(bands.get() + cols * bandFloats, bands.get() + (cols + 1) * bandFloats, 0.0f);
-      // Padding columns of a whole block read the zero column.
-      for (int64_t col = 0; col < cols + ncAll; ++col)
-        colPtr[static_cast<size_t>(col)] = bands.get() + std::min(col, cols) * bandFloats;
-      for (int64_t n = 0; n < d.batch; ++n)
-        for (int64_t q0 = 0; q0 < flatRows; q0 += bandRows) {
-          const int64_t count = std::min(bandRows, flatRows - q0);
-          for (int64_t r = 0; r < count; ++r)
-            fillColumns(n, (q0 + r) / ah.count, (q0 + r) % ah.count, 0, [&](int64_t col, const float* p) {
-              std::copy(p, p + T, bands.get() + col * bandFloats + r * T);
-            });
-          dots(dy + (n * d.outChannels + g * Kg) * outVolume + q0 * T, count * T);
-        }
-    }
-    const bool cachePlanes = planeRows && (cEnd - c0) * ah.inSize * layout.rowLength <= kPlaneRowsFloats;
-    if (cachePlanes) {
-      // Slot (c - c0, ih) of the current (n, td): one tap along D, so id is fixed meanwhile.
-      std::vector<float> plane(static_cast<size_t>((cEnd - c0) * ah.inSize * layout.rowLength), 0.0f);
-      std::vector<float> outsideRow(static_cast<size_t>(layout.rowLength), 0.0f);
-      std::vector<char> filled(static_cast<size_t>((cEnd - c0) * ah.inSize));
-      auto cachedRow = [&](int64_t c, int64_t ih, const float* input, int64_t) {
-        if (!input) return static_cast<const float*>(outsideRow.data());
-        const int64_t slot = (c - c0) * ah.inSize + ih;
-        float* row = plane.data() + slot * layout.rowLength;
-        if (!filled[static_cast<size_t>(slot)]) {
-          fillRow(layout, tileCopies[0], aw.inStep, input, 0.0f, row);
-          filled[static_cast<size_t>(slot)] = 1;
-        }
-        return static_cast<const float*>(row);
+    if (dotPlanes) {
+      // Row (c - c0, id - dRows.lo, ih - hRows.lo) of `planes` holds the filled input row (zeros outside).
+      const int64_t rowLength = layout.rowLength;
+      const std::unique_ptr<float[]> planes(new float[static_cast<size_t>((cEnd - c0) * planeFloats)]);
+      auto planeRow = [&](int64_t c, int64_t id, int64_t ih) {
+        return planes.get() + (((c - c0) * dRows.count() + id - dRows.lo) * hRows.count() + ih - hRows.lo) * rowLength;
       };
-      for (int64_t n = 0; n < d.batch; ++n)
+      // Whole blocks of columns past the last read column 0's rows; their sums are not used.
+      for (int64_t col = cols; col < cols + ncAll; ++col) colPtr[static_cast<size_t>(col)] = planeRow(c0, dRows.lo, hRows.lo);
+      for (int64_t n = 0; n < d.batch; ++n) {
+        const float* xGroup = xGroupBase + n * d.inChannels * inVolume;
+        for (int64_t c = c0; c < cEnd; ++c)
+          for (int64_t id = dRows.lo; id < dRows.hi; ++id)
+            for (int64_t ih = hRows.lo; ih < hRows.hi; ++ih) {
+              const bool inside = id >= 0 && id < ad.inSize && ih >= 0 && ih < ah.inSize;
+              fillRow(layout, tileCopies[0], aw.inStep, inside ? xGroup + ((c * ad.inSize + id) * ah.inSize + ih) * aw.inSize : nullptr,
+                      0.0f, planeRow(c, id, ih));
+            }
         for (int64_t td = 0; td < ad.count; ++td) {
-          std::fill(filled.begin(), filled.end(), 0);
-          for (int64_t th = 0; th < ah.count; ++th) {
-            columnsVia(n, td, th, cachedRow, [&](int64_t col, const float* p) { colPtr[static_cast<size_t>(col)] = p; });
-            dots(dy + (n * d.outChannels + g * Kg) * outVolume + (td * d.out[1] + th) * d.out[2], T);
-          }
+          // The columns at output row th = 0; row th lies th * inStep rows further on.
+          int64_t col = 0;
+          for (int64_t c = c0; c < cEnd; ++c)
+            for (int64_t jd = 0; jd < tD; ++jd)
+              for (int64_t jh = 0; jh < tH; ++jh)
+                for (int64_t jw = 0; jw < tW; ++jw)
+                  colPtr[static_cast<size_t>(col++)] =
+                      planeRow(c, ad.inStep * td + ad.offset[jd], ah.offset[jh]) + layout.tapOffset[static_cast<size_t>(jw)];
+          dots(dy + (n * d.outChannels + g * Kg) * outVolume + td * d.out[1] * d.out[2], T, ah.count,
+               ah.inStep * rowLength);
         }
+      }
     }
     // The general path. Register tiles over rows that need filling read them through a row
     // cache: consecutive output rows share all but one of a window's rows (a 3x3x3 16 -> 16
@@ -249,7 +251,7 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
     if (!dotPath && !inPlace)
       cache = std::make_unique<RowCache>(ad, ah, aw, layout, cEnd - c0, cEnd - c0, 0.0f);
     int64_t rowTile = 0;
-    for (int64_t n = 0; n < (dotBands || cachePlanes ? 0 : d.batch); ++n)
+    for (int64_t n = 0; n < (dotPlanes ? 0 : d.batch); ++n)
       for (int64_t td = 0; td < ad.count; ++td)
         for (int64_t th = 0; th < ah.count; ++th)
           for (int64_t tile = 0; tile < wTiles; ++tile, ++rowTile) {

@@ -58,10 +58,14 @@ using WeightGradFn = void (*)(const WeightGradArgs&);
 // of each lane (u mod lanes), NC columns, vectorised over u. Lane sums are kept apart so that
 // no horizontal sum is needed per tile; the caller adds the lanes up once, in a fixed order.
 // Serves depthwise and other few-channel groups, where k-vector tiles would multiply padding.
+// Row r (of `rows`) of the reduction reads `length` floats at dy + r * dyPitch and at
+// columns[c] + r * columnPitch.
 struct WeightDotArgs {
-  const float* dy;              // `length` floats
-  const float* const* columns;  // NC pointers, each to `length` floats
+  const float* dy;
+  const float* const* columns;  // NC pointers
   int64_t length;
+  int64_t rows = 1;
+  int64_t dyPitch = 0, columnPitch = 0;
   float* acc;                   // NC x lanes floats
 };
 using WeightDotFn = void (*)(const WeightDotArgs&);

@@ -52,6 +52,19 @@ describe.skipIf(!available)(`special values on ${isa}`, () => {
     }
   });
 
+  it('an infinity in a cell no window reads leaves the whole-plane weight gradient finite', () => {
+    // Kernel 2, stride 2 along H and W over 5 x 9 cells read rows 0-3 and columns 0-7: a cell
+    // in column 8 of a read row and one in the unread row 4 hold infinities. Two groups of one
+    // channel each take the dot path over whole planes.
+    const x = { data: new Float32Array(2 * 5 * 9).fill(1), shape: [1, 2, 5, 9] };
+    x.data[2 * 9 + 8] = Infinity;
+    x.data[45 + 4 * 9] = -Infinity;
+    const w = { data: new Float32Array(2 * 1 * 2 * 2).fill(0.5), shape: [2, 1, 2, 2] };
+    const dy = { data: new Float32Array(2 * 2 * 4).fill(1), shape: [1, 2, 2, 4] };
+    const g = convBackward(dy, x, w, { stride: 2, groups: 2 });
+    expect(Array.from(g.dw!.data)).toEqual(new Array(8).fill(8));
+  });
+
   it('gradients carry NaN from dy only where the chain rule puts it', () => {
     const r = rng(6);
     const x = randomTensor(r, [1, 2, 6, 6]);

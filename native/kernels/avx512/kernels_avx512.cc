@@ -27,6 +27,8 @@ struct Avx512 {
     even = _mm512_permutex2var_ps(a, evenIndex, b);
     odd = _mm512_permutex2var_ps(a, oddIndex, b);
   }
+  // p[0], ..., p[n - 1] and zeros (0 < n < 16): masked lanes are never read.
+  static reg loadPartial(const float* p, int n) { return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1), p); }
   static void store(float* p, reg r) { _mm512_storeu_ps(p, r); }
   static reg set1(float f) { return _mm512_set1_ps(f); }
   static reg fmadd(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }

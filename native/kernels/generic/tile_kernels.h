@@ -195,24 +195,33 @@ void weightGradTile(const WeightGradArgs& a) {
     for (int k = 0; k < NK; ++k) V::store(a.acc + c * a.accStride + k * L, acc[c][k]);
 }
 
-// acc[c][lane] += col[c][u] * dy[u] over the u of each lane; a ragged end goes to the first
-// lanes. Every sum keeps a fixed order, so results do not depend on threads.
+// acc[c][lane] += col[c][u] * dy[u] over the u of each lane, row by row; a row's ragged end
+// goes to the first lanes (V::loadPartial: the floats past it are never read, so an inf there
+// cannot turn a sum into NaN). Every sum keeps a fixed order, so results do not depend on threads.
 template <class V, int NC>
 void weightDotTile(const WeightDotArgs& a) {
   constexpr int L = V::lanes;
   typename V::reg acc[NC];
   CONVND_UNROLL
   for (int c = 0; c < NC; ++c) acc[c] = V::load(a.acc + c * L);
-  int64_t u = 0;
-  for (; u + L <= a.length; u += L) {
-    const typename V::reg d = V::load(a.dy + u);
-    CONVND_UNROLL
-    for (int c = 0; c < NC; ++c) acc[c] = V::fmadd(V::load(a.columns[c] + u), d, acc[c]);
+  const int64_t whole = a.length / L * L;
+  const int rest = static_cast<int>(a.length - whole);
+  for (int64_t r = 0; r < a.rows; ++r) {
+    const float* dy = a.dy + r * a.dyPitch;
+    const int64_t at = r * a.columnPitch;
+    for (int64_t u = 0; u < whole; u += L) {
+      const typename V::reg d = V::load(dy + u);
+      CONVND_UNROLL
+      for (int c = 0; c < NC; ++c) acc[c] = V::fmadd(V::load(a.columns[c] + at + u), d, acc[c]);
+    }
+    if (rest > 0) {
+      const typename V::reg d = V::loadPartial(dy + whole, rest);
+      CONVND_UNROLL
+      for (int c = 0; c < NC; ++c) acc[c] = V::fmadd(V::loadPartial(a.columns[c] + at + whole, rest), d, acc[c]);
+    }
   }
   CONVND_UNROLL
   for (int c = 0; c < NC; ++c) V::store(a.acc + c * L, acc[c]);
-  for (int c = 0; c < NC; ++c)
-    for (int64_t v = u; v < a.length; ++v) a.acc[c * L + (v - u)] += a.columns[c][v] * a.dy[v];
 }
 
 // Max (IsMax) or min pooling: the first tap in row-major window order that beats the running

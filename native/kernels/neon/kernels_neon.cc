@@ -17,6 +17,14 @@ struct Neon {
     even = both.val[0];
     odd = both.val[1];
   }
+  // p[0], ..., p[n - 1] and zeros (0 < n < 4), reading nothing past p[n - 1].
+  static reg loadPartial(const float* p, int n) {
+    reg r = vdupq_n_f32(0.0f);
+    r = vsetq_lane_f32(p[0], r, 0);
+    if (n > 1) r = vsetq_lane_f32(p[1], r, 1);
+    if (n > 2) r = vsetq_lane_f32(p[2], r, 2);
+    return r;
+  }
   static void store(float* p, reg r) { vst1q_f32(p, r); }
   static reg set1(float f) { return vdupq_n_f32(f); }
   static reg fmadd(reg a, reg b, reg c) { return vfmaq_f32(c, a, b); }

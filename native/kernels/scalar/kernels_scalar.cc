@@ -15,6 +15,11 @@ struct Scalar {
     even = loadEven(p);
     odd = loadEven(p + 1);
   }
+  static reg loadPartial(const float* p, int n) {
+    reg r = zero();
+    for (int i = 0; i < n; ++i) r.v[i] = p[i];
+    return r;
+  }
   static void store(float* p, reg r) { for (int i = 0; i < 4; ++i) p[i] = r.v[i]; }
   static reg set1(float f) { return reg{{f, f, f, f}}; }
   static reg fmadd(reg a, reg b, reg c) {
