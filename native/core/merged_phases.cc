@@ -97,14 +97,19 @@ bool runMergedRowPhases(const KernelTable& kernels, const ConvDesc& d, const flo
       runWindowedGemm(kernels, p);
     }
 
+  // The interleave, in blocks of rows so that a few planes (the stem's 3) still split evenly
+  // over the threads: one task a plane left one of two threads idle for a third of it.
   const int64_t rows = d.in[0] * d.in[1], width = d.in[2], step = d.stride[2];
-  ThreadPool::instance().parallelFor(d.batch * d.groups * Cg, [&](int64_t plane, int) {
+  constexpr int64_t kScatterRows = 16;
+  const int64_t blocksPerPlane = (rows + kScatterRows - 1) / kScatterRows;
+  ThreadPool::instance().parallelFor(d.batch * d.groups * Cg * blocksPerPlane, [&](int64_t item, int) {
+    const int64_t plane = item / blocksPerPlane, r0 = item % blocksPerPlane * kScatterRows;
     const int64_t c = plane % Cg, ng = plane / Cg;
     float* out = dx + plane * rows * width;
     for (int64_t q = 0; q < phases; ++q) {
       const float* src = phased.data() + (ng * V + q * Cg + c) * planeFloats;
       const int64_t valid = rowPhases[static_cast<size_t>(q)].count;
-      for (int64_t r = 0; r < rows; ++r)
+      for (int64_t r = r0; r < std::min(rows, r0 + kScatterRows); ++r)
         for (int64_t t = 0; t < valid; ++t) out[r * width + q + step * t] = src[r * count + t];
     }
   }, d.batch * d.groups * Cg * rows * width);
