@@ -71,7 +71,7 @@ void RowCache::invalidate() {
   outsideReady_ = false;
 }
 
-const float* RowCache::rowFor(int64_t c, int64_t id, int64_t ih, int64_t slotHint, int64_t t0, const float* planeData,
+const float* RowCache::fillFor(int64_t c, int64_t id, int64_t ih, int64_t slotHint, int64_t t0, const float* planeData,
                               const float* aheadPlane) {
   if (id < 0 || id >= ad_.inSize || ih < 0 || ih >= ah_.inSize) {
     if (!outsideReady_) {
