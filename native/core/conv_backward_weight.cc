@@ -215,9 +215,10 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
     if (dotPlanes) {
       // Row (c - c0, id - dRows.lo, ih - hRows.lo) of `planes` holds the filled input row (zeros outside).
       const int64_t rowLength = layout.rowLength;
-      const std::unique_ptr<float[]> planes(new float[static_cast<size_t>((cEnd - c0) * planeFloats)]);
+      // The thread's kept buffer: every row is filled before it is read.
+      ReusedBuffer planes((cEnd - c0) * planeFloats);
       auto planeRow = [&](int64_t c, int64_t id, int64_t ih) {
-        return planes.get() + (((c - c0) * dRows.count() + id - dRows.lo) * hRows.count() + ih - hRows.lo) * rowLength;
+        return planes.data() + (((c - c0) * dRows.count() + id - dRows.lo) * hRows.count() + ih - hRows.lo) * rowLength;
       };
       // Whole blocks of columns past the last read column 0's rows; their sums are not used.
       for (int64_t col = cols; col < cols + ncAll; ++col) colPtr[static_cast<size_t>(col)] = planeRow(c0, dRows.lo, hRows.lo);

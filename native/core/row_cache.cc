@@ -86,10 +86,9 @@ const float* RowCache::fillFor(int64_t c, int64_t id, int64_t ih, int64_t slotHi
     if (first >= 0 && first + layout_.segments[0].length <= aw_.inSize)
       return planeData + (id * ah_.inSize + ih) * aw_.inSize + first;
   }
-  const int64_t slot = cached_ ? c * slotsPerChannel_ + (id & (slotsD_ - 1)) * slotsH_ + (ih & (slotsH_ - 1)) : slotHint;
-  const int64_t tag = id * (ah_.inSize + 1) + ih;
+  const int64_t slot = cached_ ? cachedSlot(c, id, ih) : slotHint;
   float* row = data_.data() + slot * layout_.rowLength;
-  if (!cached_ || tags_[static_cast<size_t>(slot)] != tag) {
+  if (!cached_ || tags_[static_cast<size_t>(slot)] != tag(id, ih)) {
     // The fills jump from plane to plane, which the hardware prefetchers do not follow: fetch
     // a later channel's row meanwhile (3x3 stride-1 layers 2-5% faster, in-process alternation).
     // Only what the fill reads: prefetching whole 16384-float rows of a 1-d layer made it 60%
@@ -97,7 +96,7 @@ const float* RowCache::fillFor(int64_t c, int64_t id, int64_t ih, int64_t slotHi
     if (aheadPlane && readEnd_ > readFirst_)
       prefetchFloats(aheadPlane + (id * ah_.inSize + ih) * aw_.inSize + readFirst_, readEnd_ - readFirst_);
     fillRow(layout_, copies_, aw_.inStep, planeData + (id * ah_.inSize + ih) * aw_.inSize, fill_, row);
-    tags_[static_cast<size_t>(slot)] = tag;
+    tags_[static_cast<size_t>(slot)] = tag(id, ih);
   }
   return row;
 }

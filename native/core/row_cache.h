@@ -47,11 +47,17 @@ class RowCache {
   const float* rowFor(int64_t c, int64_t id, int64_t ih, int64_t slotHint, int64_t t0, const float* planeData,
                       const float* aheadPlane) {
     if (cached_ && !direct_ && id >= 0 && id < ad_.inSize && ih >= 0 && ih < ah_.inSize) {
-      const int64_t slot = c * slotsPerChannel_ + (id & (slotsD_ - 1)) * slotsH_ + (ih & (slotsH_ - 1));
-      if (tags_[static_cast<size_t>(slot)] == id * (ah_.inSize + 1) + ih) return data_.data() + slot * layout_.rowLength;
+      const int64_t slot = cachedSlot(c, id, ih);
+      if (tags_[static_cast<size_t>(slot)] == tag(id, ih)) return data_.data() + slot * layout_.rowLength;
     }
     return fillFor(c, id, ih, slotHint, t0, planeData, aheadPlane);
   }
+  // Where input row (id, ih) of channel c lives when rows are kept (cached_), and the tag that
+  // says it is there.
+  int64_t cachedSlot(int64_t c, int64_t id, int64_t ih) const {
+    return c * slotsPerChannel_ + (id & (slotsD_ - 1)) * slotsH_ + (ih & (slotsH_ - 1));
+  }
+  int64_t tag(int64_t id, int64_t ih) const { return id * (ah_.inSize + 1) + ih; }
   const float* fillFor(int64_t c, int64_t id, int64_t ih, int64_t slotHint, int64_t t0, const float* planeData,
                        const float* aheadPlane);
 
