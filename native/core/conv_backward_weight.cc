@@ -1,7 +1,8 @@
 // The weight gradient: dW[k, c, r] = sum_{n, o} dY[n, k, o] * X[n, c, o * stride + r * dilation - pad],
-// a GEMM whose reduction runs over batch and space. Threads split the gradient's columns
-// (input channels), each owning its accumulators and walking every (n, spatial tile) in the
-// same order, so the sums come out bit for bit the same at any thread count.
+// a GEMM whose reduction runs over batch and space. Tasks split the gradient's columns (input
+// channels), each owning its accumulators and walking its (n, spatial tile) rows in the same
+// order, and a single group of few columns splits the rows into a fixed number of partitions
+// added in order, so the sums come out bit for bit the same at any thread count.
 //
 // Three ways through it: groups with many output channels run register tiles over dY
 // transposed per row tile (input rows read in place, or filled once into a row cache); groups
@@ -24,8 +25,8 @@ namespace {
 
 // A task's accumulators (floats): at most half of a 512 KiB L2.
 constexpr int64_t kGradAccFloats = 32 * 1024;
-// Row partitions of a group that fits one chunk (see convBackwardWeight): fixed, so that the
-// sums do not depend on the thread count.
+// Row partitions of a group that fits one chunk (see planGradSplit): fixed, so that the sums
+// do not depend on the thread count.
 constexpr int64_t kRowPartitions = 4;
 
 // The input rows [lo, hi) an axis' windows read, the padding's included.
@@ -38,6 +39,49 @@ RowSpan rowSpan(const AxisMap& a) {
   if (a.taps() == 0) return {0, a.inSize};
   const auto [least, most] = std::minmax_element(a.offset.begin(), a.offset.end());
   return {std::min<int64_t>(0, *least), std::max(a.inSize, a.inStep * (a.count - 1) + *most + 1)};
+}
+
+// How the gradient's work is cut into tasks: chunks of a group's input channels (its columns),
+// runs of a chunk's columns, and partitions of dY's rows.
+struct GradSplit {
+  int64_t chunk, chunksPerGroup, columnSplits, partitions;
+};
+
+// Cg channels a group, in chunks of at most largestChunk; colsPerChannel columns a channel, nc
+// a register tile; rowTiles row tiles of dY.
+GradSplit planGradSplit(int64_t Cg, int64_t groups, int64_t largestChunk, int64_t colsPerChannel, int nc,
+                        int64_t rowTiles, bool dotPath, int threads) {
+  GradSplit s;
+  // Row partitions: a single group whose columns fit one chunk splits its reduction (the row
+  // tiles of dY) into runs, each summed apart, then added in order. Their number follows the
+  // shape alone, so the sums are the same at any thread count, and each task reads only its
+  // own rows of dY, where the chunks or column splits made for the threads each read all of it.
+  // On two threads: stem 7x7/2, 1-d k255 and k3, and 3-d 16-channel gradients 10-35% faster
+  // than with 8 chunks or column splits, 1x1 the same; on one thread the extra sums cost < 1%
+  // (in-process alternation). 8 partitions measured the same as 4 on two threads.
+  const bool oneChunk = groups * ((Cg + largestChunk - 1) / largestChunk) == 1;
+  s.partitions = !dotPath && oneChunk ? std::clamp<int64_t>(rowTiles / 2, 1, kRowPartitions) : 1;
+  // Otherwise chunks are split only as far as needed for about 4 tasks a thread (many groups
+  // need no split; one group splits 4 ways a thread). Every chunk is another pass over dY:
+  // 8 tasks a thread measured 2-20% slower on two threads (the 3-d 16-channel volume the
+  // most), and one thread needs no split at all (1-channel chunks of a 7x7 layer also pad 49
+  // columns to 54; whole chunks measured 8-14% faster on the stem, 1x1, 1-d and 3-d layers).
+  // Chunks of a group are made even (64 = 32 + 32).
+  const int64_t wantedPerGroup = threads == 1 || s.partitions > 1 ? 1 : (4 * int64_t(threads) + groups - 1) / groups;
+  const int64_t largest = std::min(largestChunk, (Cg + wantedPerGroup - 1) / wantedPerGroup);
+  s.chunksPerGroup = (Cg + largest - 1) / largest;
+  s.chunk = (Cg + s.chunksPerGroup - 1) / s.chunksPerGroup;
+  // Too few tasks for the threads: each chunk's columns are split into runs of whole register
+  // tiles, one a task. Every split reads all of its rows of dY, so the split goes only as far
+  // as about 4 tasks a thread (a thread a task with row partitions: splitting their columns
+  // made two threads 10-30% slower), and never on one thread.
+  const int64_t chunkTiles = (s.chunk * colsPerChannel + nc - 1) / nc;
+  const int64_t tasksWanted = s.partitions > 1 ? threads : 4 * int64_t(threads);
+  const int64_t tasksMade = groups * s.chunksPerGroup * s.partitions;
+  s.columnSplits = dotPath || threads == 1 || tasksMade >= tasksWanted
+                       ? 1
+                       : std::max<int64_t>(1, std::min((tasksWanted + tasksMade - 1) / tasksMade, chunkTiles / 2));
+  return s;
 }
 
 }  // namespace
@@ -78,44 +122,15 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
                                  static_cast<double>(layout.rowLength) <= kDotPlanesFloats;
   const int64_t planeFloats = dotPlanes ? dRows.count() * hRows.count() * layout.rowLength : 0;
 
-  // Channel chunks: small enough for the row buffer and for accumulators that stay in L2, and
-  // split only as far as needed for about 4 tasks a thread (many groups need no split; one group
-  // splits 4 ways a thread). Every chunk is another pass over dY: 8 tasks a thread measured 2-20%
-  // slower on two threads (the 3-d 16-channel volume the most), and one thread needs no split at
-  // all (1-channel chunks of a 7x7 layer also pad 49 columns to 54; whole chunks measured 8-14%
-  // faster on the stem, 1x1, 1-d and 3-d layers). Chunks of a group are made even (64 = 32 + 32).
-  const int threadCount = ThreadPool::instance().threads();
-  const int64_t largestAlone = std::max<int64_t>(1, std::min({kRowBufferFloats / std::max<int64_t>(1, rowsPerChannel * layout.rowLength),
+  // Channel chunks no larger than the row buffer and accumulators that stay in L2 allow.
+  const int64_t largestChunk = std::max<int64_t>(1, std::min({kRowBufferFloats / std::max<int64_t>(1, rowsPerChannel * layout.rowLength),
                                                               kGradAccFloats / std::max<int64_t>(1, colsPerChannel * kPadded),
                                                               dotPlanes ? kDotPlanesFloats / planeFloats : Cg}));
-  const int64_t chunksAlone = (Cg + largestAlone - 1) / largestAlone;
-
-  // Row partitions: a single group whose columns fit one chunk splits its reduction (the row
-  // tiles of dY) into runs, each summed apart, then added in order. Their number follows the
-  // shape alone, so the sums are the same at any thread count, and each task reads only its
-  // own rows of dY, where the chunks or column splits made for the threads each read all of it.
-  // On two threads: stem 7x7/2, 1-d k255 and k3, and 3-d 16-channel gradients 10-35% faster
-  // than with 8 chunks or column splits, 1x1 the same; on one thread the extra sums cost < 1%
-  // (in-process alternation). 8 partitions measured the same as 4 on two threads.
   const int64_t rowTiles = d.batch * ad.count * ah.count * wTiles;
-  const int64_t partitions =
-      !dotPath && d.groups * chunksAlone == 1 ? std::clamp<int64_t>(rowTiles / 2, 1, kRowPartitions) : 1;
-
-  const int64_t wantedPerGroup = threadCount == 1 || partitions > 1 ? 1 : (4 * threadCount + d.groups - 1) / d.groups;
-  const int64_t largest = std::min(largestAlone, (Cg + wantedPerGroup - 1) / wantedPerGroup);
-  const int64_t chunksPerGroup = (Cg + largest - 1) / largest;
-  const int64_t chunk = (Cg + chunksPerGroup - 1) / chunksPerGroup;
-
-  // Too few tasks for the threads: each chunk's columns are split into runs of whole register
-  // tiles, one a task. Every split reads all of its rows of dY, so the split goes only as far
-  // as about 4 tasks a thread (a thread a task with row partitions: splitting their columns
-  // made two threads 10-30% slower), and never on one thread.
-  const int64_t chunkTiles = (chunk * colsPerChannel + nc - 1) / nc;
-  const int64_t tasksWanted = partitions > 1 ? threadCount : 4 * int64_t(threadCount);
-  const int64_t tasksMade = d.groups * chunksPerGroup * partitions;
-  const int64_t columnSplits = dotPath || threadCount == 1 || tasksMade >= tasksWanted
-                                   ? 1
-                                   : std::max<int64_t>(1, std::min((tasksWanted + tasksMade - 1) / tasksMade, chunkTiles / 2));
+  const int threadCount = ThreadPool::instance().threads();
+  const GradSplit plan = planGradSplit(Cg, d.groups, largestChunk, colsPerChannel, nc, rowTiles, dotPath, threadCount);
+  const int64_t chunk = plan.chunk, chunksPerGroup = plan.chunksPerGroup;
+  const int64_t columnSplits = plan.columnSplits, partitions = plan.partitions;
 
   // Off the dot path, dY transposed per row tile to [u][k] so that k is the vector axis, zero
   // past the edges. When several tasks of a group read it (channel chunks, column splits), once
