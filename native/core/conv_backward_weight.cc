@@ -47,10 +47,10 @@ struct GradSplit {
   int64_t chunk, chunksPerGroup, columnSplits, partitions;
 };
 
-// Cg channels a group, in chunks of at most largestChunk; colsPerChannel columns a channel, nc
-// a register tile; rowTiles row tiles of dY.
-GradSplit planGradSplit(int64_t Cg, int64_t groups, int64_t largestChunk, int64_t colsPerChannel, int nc,
-                        int64_t rowTiles, bool dotPath, int threads) {
+// Cg channels a group, in chunks of at most largestChunk; colsPerChannel columns a channel of
+// kPadded accumulators each, nc a register tile; rowTiles row tiles of dY.
+GradSplit planGradSplit(int64_t Cg, int64_t groups, int64_t largestChunk, int64_t colsPerChannel, int64_t kPadded,
+                        int nc, int64_t rowTiles, bool dotPath, int threads) {
   GradSplit s;
   // Row partitions: a single group whose columns fit one chunk splits its reduction (the row
   // tiles of dY) into runs, each summed apart, then added in order. Their number follows the
@@ -59,7 +59,8 @@ GradSplit planGradSplit(int64_t Cg, int64_t groups, int64_t largestChunk, int64_
   // On two threads: stem 7x7/2, 1-d k255 and k3, and 3-d 16-channel gradients 10-35% faster
   // than with 8 chunks or column splits, 1x1 the same; on one thread the extra sums cost < 1%
   // (in-process alternation). 8 partitions measured the same as 4 on two threads.
-  const bool oneChunk = groups * ((Cg + largestChunk - 1) / largestChunk) == 1;
+  // Only where the group's accumulators fit the budget, which bounds the partitions' memory.
+  const bool oneChunk = groups == 1 && Cg <= largestChunk && Cg * colsPerChannel * kPadded <= kGradAccFloats;
   s.partitions = !dotPath && oneChunk ? std::clamp<int64_t>(rowTiles / 2, 1, kRowPartitions) : 1;
   // Otherwise chunks are split only as far as needed for about 4 tasks a thread (many groups
   // need no split; one group splits 4 ways a thread). Every chunk is another pass over dY:
@@ -128,7 +129,7 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
                                                               dotPlanes ? kDotPlanesFloats / planeFloats : Cg}));
   const int64_t rowTiles = d.batch * ad.count * ah.count * wTiles;
   const int threadCount = ThreadPool::instance().threads();
-  const GradSplit plan = planGradSplit(Cg, d.groups, largestChunk, colsPerChannel, nc, rowTiles, dotPath, threadCount);
+  const GradSplit plan = planGradSplit(Cg, d.groups, largestChunk, colsPerChannel, kPadded, nc, rowTiles, dotPath, threadCount);
   const int64_t chunk = plan.chunk, chunksPerGroup = plan.chunksPerGroup;
   const int64_t columnSplits = plan.columnSplits, partitions = plan.partitions;
 
