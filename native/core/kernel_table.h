@@ -60,13 +60,16 @@ using WeightGradFn = void (*)(const WeightGradArgs&);
 // Serves depthwise and other few-channel groups, where k-vector tiles would multiply padding.
 // Row r (of `rows`) of the reduction reads `length` floats at dy + r * dyPitch and at
 // columns[c] + r * columnPitch.
+// The block form (weightDotBlock) takes NK channels of dY at once, channel i at dy + i * dyStride,
+// its sums at acc + i * accStride: each column is loaded once for all of them.
 struct WeightDotArgs {
   const float* dy;
   const float* const* columns;  // NC pointers
   int64_t length;
   int64_t rows = 1;
   int64_t dyPitch = 0, columnPitch = 0;
-  float* acc;                   // NC x lanes floats
+  float* acc;                   // NC x lanes floats (a channel's)
+  int64_t dyStride = 0, accStride = 0;  // block form only
 };
 using WeightDotFn = void (*)(const WeightDotArgs&);
 
@@ -131,6 +134,9 @@ struct KernelTable {
   int lanes;  // floats a register (the lane count of weightDot's accumulators)
   WeightDotFn weightDot;
   WeightDotFn weightDotSingle;  // the same for one column: a group's last few columns
+  // weightDot over weightDotBlockChannels channels and weightDotBlockColumns columns at once.
+  int weightDotBlockChannels, weightDotBlockColumns;
+  WeightDotFn weightDotBlock;
   int poolTileWidth;
   PoolTileFn maxPool, minPool, sumPool;
   PoolRowsFn poolRows[3][2];  // [max, min, sum][stride 1, stride 2]
