@@ -133,6 +133,20 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
   const int64_t chunk = plan.chunk, chunksPerGroup = plan.chunksPerGroup;
   const int64_t columnSplits = plan.columnSplits, partitions = plan.partitions;
 
+  // Row tile i of the reduction, in the order every task walks them: batch item n, output row
+  // (td, th), tile along the row.
+  struct RowTile {
+    int64_t n, td, th, tile;
+  };
+  auto rowTileAt = [&](int64_t i) {
+    RowTile r;
+    r.tile = i % wTiles; i /= wTiles;
+    r.th = i % ah.count; i /= ah.count;
+    r.td = i % ad.count;
+    r.n = i / ad.count;
+    return r;
+  };
+
   // Off the dot path, dY transposed per row tile to [u][k] so that k is the vector axis, zero
   // past the edges. When several tasks of a group read it (channel chunks, column splits), once
   // for all of them; when one task does (one thread), a row tile at a time just before its use,
@@ -142,11 +156,7 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
   const int64_t tileFloats = T * kPadded;
   const bool dyTShared = !dotPath && chunksPerGroup * columnSplits > 1;
   auto transposeRowTile = [&](int64_t g, int64_t rowTile, float* dst) {
-    int64_t rest = rowTile;
-    const int64_t tile = rest % wTiles; rest /= wTiles;
-    const int64_t th = rest % ah.count; rest /= ah.count;
-    const int64_t td = rest % ad.count;
-    const int64_t n = rest / ad.count;
+    const auto [n, td, th, tile] = rowTileAt(rowTile);
     const int64_t t0 = tile * T, valid = std::min(T, aw.count - t0);
     const float* src = dy + (n * d.outChannels + g * Kg) * outVolume + (td * d.out[1] + th) * d.out[2] + t0;
     // Whole blocks of 8 channels through the ISA's transpose (which may read 8 channels past
@@ -319,11 +329,7 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
       cache = std::make_unique<RowCache>(ad, ah, aw, layout, cEnd - c0, cEnd - c0, 0.0f);
     const int64_t rowEnd = dotPlanes ? 0 : rowTiles * (partition + 1) / partitions;
     for (int64_t rowTile = rowTiles * partition / partitions; rowTile < rowEnd; ++rowTile) {
-      int64_t rest = rowTile;
-      const int64_t tile = rest % wTiles; rest /= wTiles;
-      const int64_t th = rest % ah.count; rest /= ah.count;
-      const int64_t td = rest % ad.count;
-      const int64_t n = rest / ad.count;
+      const auto [n, td, th, tile] = rowTileAt(rowTile);
       const int64_t t0 = tile * T;
       // Positions past the row's end read real input cells (which may hold inf): they
       // are left out of the sums, not multiplied by a zero dy.

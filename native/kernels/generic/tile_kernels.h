@@ -195,40 +195,14 @@ void weightGradTile(const WeightGradArgs& a) {
     for (int k = 0; k < NK; ++k) V::store(a.acc + c * a.accStride + k * L, acc[c][k]);
 }
 
-// acc[c][lane] += col[c][u] * dy[u] over the u of each lane, row by row; a row's ragged end
-// goes to the first lanes (V::loadPartial: the floats past it are never read, so an inf there
-// cannot turn a sum into NaN). Every sum keeps a fixed order, so results do not depend on threads.
-template <class V, int NC>
-void weightDotTile(const WeightDotArgs& a) {
-  constexpr int L = V::lanes;
-  typename V::reg acc[NC];
-  CONVND_UNROLL
-  for (int c = 0; c < NC; ++c) acc[c] = V::load(a.acc + c * L);
-  const int64_t whole = a.length / L * L;
-  const int rest = static_cast<int>(a.length - whole);
-  for (int64_t r = 0; r < a.rows; ++r) {
-    const float* dy = a.dy + r * a.dyPitch;
-    const int64_t at = r * a.columnPitch;
-    for (int64_t u = 0; u < whole; u += L) {
-      const typename V::reg d = V::load(dy + u);
-      CONVND_UNROLL
-      for (int c = 0; c < NC; ++c) acc[c] = V::fmadd(V::load(a.columns[c] + at + u), d, acc[c]);
-    }
-    if (rest > 0) {
-      const typename V::reg d = V::loadPartial(dy + whole, rest);
-      CONVND_UNROLL
-      for (int c = 0; c < NC; ++c) acc[c] = V::fmadd(V::loadPartial(a.columns[c] + at + whole, rest), d, acc[c]);
-    }
-  }
-  CONVND_UNROLL
-  for (int c = 0; c < NC; ++c) V::store(a.acc + c * L, acc[c]);
-}
-
-// weightDotTile for NK channels of dY at once: per register of positions, NC column loads
-// and NK dy loads feed NK x NC multiply-adds (4 x 3: 7 loads for 12, where one channel at a
-// time takes 9 for 8). Each sum keeps the one-channel tile's order, so the bits are the same.
+// acc[k][c][lane] += col[c][u] * dy[k][u] over the u of each lane, row by row, for NK channels
+// of dY and NC columns: per register of positions, NC column loads and NK dy loads feed NK x NC
+// multiply-adds (4 x 3: 7 loads for 12, where one channel at a time takes 9 for 8). A row's
+// ragged end goes to the first lanes (V::loadPartial: the floats past it are never read, so an
+// inf there cannot turn a sum into NaN). Every sum keeps a fixed order whatever NK and NC, so
+// results depend neither on threads nor on the blocking.
 template <class V, int NK, int NC>
-void weightDotBlockTile(const WeightDotArgs& a) {
+void weightDotTile(const WeightDotArgs& a) {
   constexpr int L = V::lanes;
   typename V::reg acc[NK][NC];
   CONVND_UNROLL
@@ -505,11 +479,11 @@ KernelTable makeKernelTable(const char* isa, void (*copyStride2)(float*, const f
   t.weightGrad = {GradNC, GradNK * V::lanes, &weightGradTile<V, GradNC, GradNK>};
   t.weightDotColumns = 8;
   t.lanes = V::lanes;
-  t.weightDot = &weightDotTile<V, 8>;
-  t.weightDotSingle = &weightDotTile<V, 1>;
+  t.weightDot = &weightDotTile<V, 1, 8>;
+  t.weightDotSingle = &weightDotTile<V, 1, 1>;
   t.weightDotBlockChannels = 4;
   t.weightDotBlockColumns = 3;
-  t.weightDotBlock = &weightDotBlockTile<V, 4, 3>;
+  t.weightDotBlock = &weightDotTile<V, 4, 3>;
   t.poolTileWidth = PoolNV * V::lanes;
   t.maxPool = &extremePoolTile<V, true, PoolNV>;
   t.minPool = &extremePoolTile<V, false, PoolNV>;
