@@ -75,7 +75,7 @@ GradSplit planGradSplit(int64_t Cg, int64_t groups, int64_t largestChunk, int64_
   // Too few tasks for the threads: each chunk's columns are split into runs of whole register
   // tiles, one a task. Every split reads all of its rows of dY, so the split goes only as far
   // as about 4 tasks a thread (a thread a task with row partitions: splitting their columns
-  // made two threads 10-30% slower), and never on one thread.
+  // as well made two threads 9-34% slower), and never on one thread.
   const int64_t chunkTiles = (s.chunk * colsPerChannel + nc - 1) / nc;
   const int64_t tasksWanted = s.partitions > 1 ? threads : 4 * int64_t(threads);
   const int64_t tasksMade = groups * s.chunksPerGroup * s.partitions;
