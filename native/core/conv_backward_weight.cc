@@ -190,10 +190,11 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
   std::vector<std::vector<SegmentCopy>> tileCopies;
   for (int64_t tile = 0; tile < wTiles; ++tile) tileCopies.push_back(planRowFill(layout, aw, tile * T));
 
-  // Per (group, chunk) task: its partitions' sums, each (chunk's columns + ncAll) x kPadded.
+  // The partitions' sums, each (columns + ncAll) x kPadded: partitions come only to a single
+  // group in one chunk (planGradSplit), so there is one set.
   const int64_t ncAll = std::max<int64_t>(nc, kernels.weightDotColumns);
   const int64_t partialFloats = (chunk * colsPerChannel + ncAll) * kPadded;
-  ReusedBuffer partials(partitions > 1 ? d.groups * chunksPerGroup * partitions * partialFloats : 0);
+  ReusedBuffer partials(partitions > 1 ? partitions * partialFloats : 0);
   const int64_t vol = d.kernelVolume();
 
   pool.parallelFor(d.groups * chunksPerGroup * columnSplits * partitions, [&](int64_t item, int) {
@@ -213,7 +214,7 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
     std::vector<float> ownAcc(static_cast<size_t>(partitions > 1 ? 0 : (cols + ncAll) * (dotPath ? Kg * lanes : kPadded)), 0.0f);
     // With partitions, the partition's slot of `partials`, shared by the column splits: each
     // clears its own columns, the last one also the padding rows.
-    float* const acc = partitions > 1 ? partials.data() + (task * partitions + partition) * partialFloats : ownAcc.data();
+    float* const acc = partitions > 1 ? partials.data() + partition * partialFloats : ownAcc.data();
     if (partitions > 1) std::fill(acc + colBegin * kPadded, acc + (colEnd == cols ? cols + ncAll : colEnd) * kPadded, 0.0f);
     // Rows filled by fillColumns, one per (channel, jd, jh) of the chunk: only on the dot path
     // (register tiles read through the row cache below), and none when read in place.
@@ -387,17 +388,13 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
       }
   });
   if (partitions == 1) return;
-  // Each (group, chunk)'s partitions added in order into the first, then transposed into dW.
-  pool.parallelFor(d.groups * chunksPerGroup, [&](int64_t task, int) {
-    const int64_t g = task / chunksPerGroup, c0 = task % chunksPerGroup * chunk;
-    const int64_t cols = (std::min(Cg, c0 + chunk) - c0) * colsPerChannel;
-    float* const sum = partials.data() + task * partitions * partialFloats;
-    for (int64_t part = 1; part < partitions; ++part) {
-      const float* add = sum + part * partialFloats;
-      for (int64_t i = 0; i < cols * kPadded; ++i) sum[i] += add[i];
-    }
-    kernels.transposeOut(dw + (g * Kg * Cg + c0) * vol, Cg * vol, 1, sum, kPadded, Kg, cols);
-  }, d.groups * chunksPerGroup * partitions * partialFloats);
+  // The partitions added in order into the first, then transposed into dW.
+  float* const sum = partials.data();
+  for (int64_t part = 1; part < partitions; ++part) {
+    const float* add = sum + part * partialFloats;
+    for (int64_t i = 0; i < Cg * colsPerChannel * kPadded; ++i) sum[i] += add[i];
+  }
+  kernels.transposeOut(dw, Cg * vol, 1, sum, kPadded, Kg, Cg * colsPerChannel);
 }
 
 }  // namespace convnd
