@@ -43,7 +43,9 @@ struct ChannelTileKernel {
 };
 
 // Weight gradient tile: acc[c][k] += sum_u columns[c][u] * dyT[u][k] for NC columns and one
-// block of KW output channels (KW = the kernel's kWidth).
+// block of KW output channels (KW = the kernel's kWidth), over `rows` row tiles of `length`
+// positions in turn: row r's dyT at dyT + r * dyTPitch, its NC column pointers at
+// columns + r * columnsPitch.
 struct WeightGradArgs {
   const float* dyT;             // [length][kStride], already offset to the k block
   int64_t kStride;
@@ -51,6 +53,9 @@ struct WeightGradArgs {
   int64_t length;
   float* acc;                   // NC rows of accStride floats, already offset to the k block
   int64_t accStride;
+  int64_t rows = 1;
+  int64_t dyTPitch = 0;
+  int64_t columnsPitch = 0;
 };
 using WeightGradFn = void (*)(const WeightGradArgs&);
 

@@ -39,14 +39,16 @@ int64_t powerOfTwoAtLeast(int64_t v) {
 }  // namespace
 
 RowCache::RowCache(const AxisMap& ad, const AxisMap& ah, const AxisMap& aw, const RowLayout& layout,
-                   int64_t channels, int64_t chunk, float fill)
+                   int64_t channels, int64_t chunk, float fill, int64_t heldRows)
     : ad_(ad), ah_(ah), aw_(aw), layout_(layout), fill_(fill) {
   direct_ = layout.segments.size() == 1 && aw.inStep == 1 && planesSpreadOverL1(ad.inSize * ah.inSize * aw.inSize);
   slotsD_ = powerOfTwoAtLeast(std::min(extent(ad), ad.inSize));
-  slotsH_ = powerOfTwoAtLeast(std::min(extent(ah), ah.inSize));
+  const int64_t windowSlotsH = powerOfTwoAtLeast(std::min(extent(ah), ah.inSize));
   const int64_t rowsPerChannel = std::max<int64_t>(1, ad.taps() * ah.taps());
-  cached_ = channels * slotsD_ * slotsH_ * layout.rowLength <= kCacheFloats &&
-            slotsD_ * slotsH_ <= 4 * rowsPerChannel;  // sparse windows (dilation) gain little
+  const bool dense = slotsD_ * windowSlotsH <= 4 * rowsPerChannel;  // sparse windows (dilation) gain little
+  // The held windows span (heldRows - 1) * inStep rows more than one.
+  slotsH_ = powerOfTwoAtLeast(std::min(extent(ah) + (heldRows - 1) * ah.inStep, ah.inSize));
+  cached_ = dense && channels * slotsD_ * slotsH_ * layout.rowLength <= kCacheFloats;
   slotsPerChannel_ = cached_ ? slotsD_ * slotsH_ : rowsPerChannel;
   // Uncached, only the current chunk's rows are held; the caller keeps chunks L1-sized.
   const int64_t slots = std::max<int64_t>(1, (cached_ ? channels : chunk) * slotsPerChannel_);

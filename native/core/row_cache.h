@@ -26,8 +26,13 @@ class RowCache {
   static constexpr int64_t kPrefetchChannelsAhead = 4;
 
   // Rows of `channels` input channels (a group's); uncached, of `chunk` channels at a time.
+  // Cached, the windows of `heldRows` consecutive output rows (of one D row) can be held at
+  // once: their pointers stay valid until a window further on is asked for.
   RowCache(const AxisMap& ad, const AxisMap& ah, const AxisMap& aw, const RowLayout& layout,
-           int64_t channels, int64_t chunk, float fill);
+           int64_t channels, int64_t chunk, float fill, int64_t heldRows = 1);
+
+  // Whether filled rows are kept (else each window's fills reuse the last window's slots).
+  bool cached() const { return cached_; }
 
   // Forgets every filled row: call when the input plane set or the tile start changes.
   void invalidate();

@@ -169,7 +169,8 @@ void transposeOut(float* dst, int64_t dstStride, int64_t step, const float* src,
 }
 
 // acc[c][k] += sum_u col[c][u] * dyT[u][k]: the dy vector is loaded once per u and reused by
-// NC columns; the reduction runs over the whole tile in registers.
+// NC columns; the reduction runs over every row tile given in registers, row after row (the
+// same order as one call a row).
 template <class V, int NC, int NK>
 void weightGradTile(const WeightGradArgs& a) {
   constexpr int L = V::lanes;
@@ -178,15 +179,19 @@ void weightGradTile(const WeightGradArgs& a) {
   for (int c = 0; c < NC; ++c)
     CONVND_UNROLL
     for (int k = 0; k < NK; ++k) acc[c][k] = V::load(a.acc + c * a.accStride + k * L);
-  for (int64_t u = 0; u < a.length; ++u) {
-    typename V::reg d[NK];
-    CONVND_UNROLL
-    for (int k = 0; k < NK; ++k) d[k] = V::load(a.dyT + u * a.kStride + k * L);
-    CONVND_UNROLL
-    for (int c = 0; c < NC; ++c) {
-      typename V::reg xc = V::set1(a.columns[c][u]);
+  for (int64_t r = 0; r < a.rows; ++r) {
+    const float* const* columns = a.columns + r * a.columnsPitch;
+    const float* dyT = a.dyT + r * a.dyTPitch;
+    for (int64_t u = 0; u < a.length; ++u) {
+      typename V::reg d[NK];
       CONVND_UNROLL
-      for (int k = 0; k < NK; ++k) acc[c][k] = V::fmadd(xc, d[k], acc[c][k]);
+      for (int k = 0; k < NK; ++k) d[k] = V::load(dyT + u * a.kStride + k * L);
+      CONVND_UNROLL
+      for (int c = 0; c < NC; ++c) {
+        typename V::reg xc = V::set1(columns[c][u]);
+        CONVND_UNROLL
+        for (int k = 0; k < NK; ++k) acc[c][k] = V::fmadd(xc, d[k], acc[c][k]);
+      }
     }
   }
   CONVND_UNROLL
