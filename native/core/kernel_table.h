@@ -131,7 +131,9 @@ struct KernelTable {
   // dst[k * dstStride + u * step] = src[u * srcStride + k] for k < channels, u < positions:
   // channelTile's results into the output, dY into the weight gradient's [position][channel]
   // tiles, and weights into packed blocks. May read (never write) src up to position positions
-  // rounded up to a multiple of 8.
+  // rounded up to a multiple of 8. With step 2 it may also read the floats between the ones it
+  // writes (dst[k * dstStride + 2u + 1], u < positions - 1) and write them back unchanged: no
+  // other thread may write them meanwhile (the data gradient's stride phases run one at a time).
   void (*transposeOut)(float* dst, int64_t dstStride, int64_t step, const float* src, int64_t srcStride,
                        int64_t channels, int64_t positions);
   WeightGradKernel weightGrad;

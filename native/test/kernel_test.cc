@@ -122,6 +122,7 @@ std::vector<ConvDesc> largeConvs() {
       make(64, 64, 1, {3, 250}, {3, 3}, 1, 1),    // channel mode: 2 columns a row, channel chunks
       make(256, 32, 1, {2, 300}, {1, 1}, 1, 0),   // channel mode, pointwise, in place: columns 208, 208, 184
       make(96, 64, 2, {5, 57}, {3, 3}, 2, 1),     // channel mode, grouped, strided
+      make(128, 128, 1, {5, 61}, {3, 3}, 2, 1),   // data gradient phases in channel mode at step 2
   };
 }
 
