@@ -22,11 +22,14 @@
 #define CONVND_UNROLL
 #endif
 
-// A hint to fetch the cache line holding p; nothing where the compiler has no builtin.
+// A hint to fetch the cache line holding p (to read it, or to write it); nothing where the
+// compiler has no builtin.
 #if defined(__GNUC__) || defined(__clang__)
 #define CONVND_PREFETCH(p) __builtin_prefetch(p)
+#define CONVND_PREFETCH_WRITE(p) __builtin_prefetch(p, 1)
 #else
 #define CONVND_PREFETCH(p) ((void)(p))
+#define CONVND_PREFETCH_WRITE(p) ((void)(p))
 #endif
 
 namespace convnd {
@@ -82,6 +85,14 @@ void gemmTileTaps(const GemmTileArgs& a) {
     }
     w += MR;
   };
+  // The next tile's output lines, for writing: a tile stored straight into the output writes
+  // MR channel planes, more streams than the hardware prefetchers follow, so each store missed
+  // (a 1x1 256 -> 64 data gradient 3-8% faster on medians, a 7x7 stem 2-5%, in-process
+  // alternation). Not for one channel (depthwise), whose calls are short.
+  if constexpr (MR > 1) {
+    CONVND_UNROLL
+    for (int m = 0; m < MR; ++m) CONVND_PREFETCH_WRITE(a.out + m * a.outStride + T);
+  }
   // The next tile's positions of each row: rows are many separate streams (one per input
   // channel), more than the hardware prefetchers follow.
   forEachTap<Taps>(a, [](const float* row) { CONVND_PREFETCH(row + T); }, tap);
