@@ -285,6 +285,46 @@ describe('convOutputShape', () => {
     expect(convOutputShape([3, 10], [5, 3, 3], {})).toEqual([5, 8]);
   });
 
+  it('a call repeating the last shapes and options reuses its plan; any difference plans anew', () => {
+    // Neighbours differ in one thing each: a plan reused across them would give another shape or
+    // other values than the same call made after an unrelated one (which always plans afresh).
+    const cases: [number[], number[], ConvOptions][] = [
+      [[1, 4, 9, 11], [4, 4, 3, 3], { padding: 1 }],
+      [[1, 4, 9, 11], [4, 4, 3, 3], { padding: 1 }],
+      [[1, 4, 9, 12], [4, 4, 3, 3], { padding: 1 }],
+      [[1, 4, 9, 12], [4, 4, 3, 2], { padding: 1 }],
+      [[1, 4, 9, 12], [4, 4, 3, 2], { padding: 'same' }],
+      [[1, 4, 9, 12], [4, 4, 3, 2], { padding: [[1, 0], [0, 1]] }],
+      [[1, 4, 9, 12], [4, 4, 3, 2], { padding: [[0, 1], [1, 0]] }],
+      [[1, 4, 9, 12], [4, 4, 3, 2], { padding: [[0, 1], [1, 0]], stride: 2 }],
+      [[1, 4, 9, 12], [4, 4, 3, 2], { padding: [[0, 1], [1, 0]], stride: [2, 1] }],
+      [[1, 4, 9, 12], [4, 4, 3, 2], { padding: [[0, 1], [1, 0]], stride: [2, 1], dilation: 2 }],
+      [[1, 4, 9, 12], [4, 2, 3, 2], { padding: [[0, 1], [1, 0]], stride: [2, 1], dilation: 2, groups: 2 }],
+      [[2, 4, 9, 12], [4, 2, 3, 2], { padding: [[0, 1], [1, 0]], stride: [2, 1], dilation: 2, groups: 2 }],
+    ];
+    const unrelated = (): Tensor => conv(rand([1, 1, 5], 40), rand([1, 1, 2], 41));
+    const alone = cases.map(([xs, ws, opts], i) => {
+      unrelated();
+      return conv(rand(xs, 50 + i), rand(ws, 70 + i), opts);
+    });
+    cases.forEach(([xs, ws, opts], i) => {
+      const y = conv(rand(xs, 50 + i), rand(ws, 70 + i), opts);
+      expect(y.shape, `case ${i}`).toEqual(alone[i].shape);
+      expect(values(y), `case ${i}`).toEqual(values(alone[i]));
+    });
+    // Changing a returned shape in place changes no later call (convBackward returns dx and dw
+    // with the checked tensors' shapes).
+    const [x0, w0] = [rand([1, 2, 6, 7]), rand([3, 2, 3, 3])];
+    const g = convBackward(rand([1, 3, 4, 5]), x0, w0);
+    g.dx!.shape[3] = 8;
+    const wide = conv(rand([1, 2, 6, 8]), w0);
+    expect(wide.shape).toEqual([1, 3, 4, 6]);
+    // Shapes imply groups, so only a wrong value can differ: it must still be refused.
+    const [xs, ws, opts] = cases[cases.length - 1];
+    expect(() => conv(rand(xs), rand(ws), { ...opts, groups: 4 })).toThrow(RangeError);
+    expect(() => conv(rand(xs), rand(ws), { ...opts, groups: 2.5 })).toThrow(RangeError);
+  });
+
   it("'same' at stride 2 keeps the output centred as ONNX SAME_UPPER (extra padding after)", () => {
     // in 6, kernel 3, stride 2: out 3, total padding 1, all of it after.
     const x = tensor([1, 2, 3, 4, 5, 6], [1, 1, 6]);
