@@ -345,14 +345,15 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
       }
     }
     const int64_t rowEnd = dotPlanes ? 0 : rowTiles * (partition + 1) / partitions;
-    for (int64_t rowTile = rowTiles * partition / partitions; rowTile < rowEnd;) {
+    // Each call's rows: consecutive output rows of one (batch item, D row), each a whole tile.
+    int64_t callRows = 1;
+    for (int64_t rowTile = rowTiles * partition / partitions; rowTile < rowEnd; rowTile += callRows) {
       const auto [n, td, th, tile] = rowTileAt(rowTile);
       const int64_t t0 = tile * T;
       // Positions past the row's end read real input cells (which may hold inf): they
       // are left out of the sums, not multiplied by a zero dy.
       const int64_t valid = std::min(T, aw.count - t0);
-      // This call's rows: consecutive output rows of one (batch item, D row), each a whole tile.
-      const int64_t callRows = std::min({tileRows, rowEnd - rowTile, ah.count - th});
+      callRows = std::min({tileRows, rowEnd - rowTile, ah.count - th});
       const float* tileDy = nullptr;
       if (dyTShared) {
         tileDy = dyT.data() + (g * rowTiles + rowTile) * tileFloats;
@@ -360,10 +361,10 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
         for (int64_t r = 0; r < callRows; ++r) transposeRowTile(g, rowTile + r, ownDyT.data() + r * tileFloats);
         tileDy = ownDyT.data();
       }
+      const float* xBatch = xGroupBase + n * d.inChannels * inVolume;
       for (int64_t r = 0; r < callRows; ++r) {
         const float** rowCols = colPtr.data() + r * colsPitch;
         if (cache) {
-          const float* xBatch = xGroupBase + n * d.inChannels * inVolume;
           const float* const* windowRows = cache->window(n, 0, cEnd - c0, td, th + r, t0, [&](int64_t c) {
             return xBatch + (c0 + c) * inVolume;
           });
@@ -375,7 +376,6 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
       }
       if (dotPath) {
         dots(dy + (n * d.outChannels + g * Kg) * outVolume + (td * d.out[1] + th) * d.out[2] + t0, valid);
-        rowTile += callRows;
         continue;
       }
       WeightGradArgs args;
@@ -392,7 +392,6 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
           args.acc = acc + c * kPadded + kb;
           kernel.fn(args);
         }
-      rowTile += callRows;
     }
     // acc[col][k] with col = (c - c0, jd, jh, jw) in the weight's own order, transposed into dW
     // through the ISA's transpose (column by column, its strided reads of acc took 6% of a
