@@ -129,6 +129,24 @@ struct Workspace {
   return space;
 }
 
+// Fills `count` rows of a block, `pitch` apart from dst: row i holds input row ihFirst +
+// ihStep * i of `plane` (inRows rows of inRowFloats floats; null: none of it exists), each
+// segment in its region (regionFloats apart), zeros outside the input. `ahead` > 0 prefetches
+// each row that far beyond, in the next channel's plane: the fills jump from plane to plane,
+// which the hardware prefetchers do not follow, and they are the band's only read of the input.
+// Its arguments are values, so that the loop keeps them in registers across the fills' calls.
+void fillRun(const RowLayout& layout, const SegmentCopy* copies, int64_t inStep, const float* plane, int64_t ahead,
+             int64_t inRows, int64_t inRowFloats, int64_t ihFirst, int64_t ihStep, int64_t count, float* dst,
+             int64_t pitch, int64_t regionFloats) {
+  const RowLayout::Segment* segments = layout.segments.data();
+  const int64_t segmentCount = static_cast<int64_t>(layout.segments.size());
+  for (int64_t i = 0, ih = ihFirst; i < count; ++i, ih += ihStep, dst += pitch) {
+    const float* src = plane && ih >= 0 && ih < inRows ? plane + ih * inRowFloats : nullptr;
+    if (src && ahead > 0) prefetchFloats(src + ahead, inRowFloats);
+    for (int64_t s = 0; s < segmentCount; ++s) fillSegment(segments[s], copies[s], layout, inStep, src, 0.0f, dst + s * regionFloats);
+  }
+}
+
 }  // namespace
 
 bool runBandedGemm(const KernelTable& kernels, const WindowedGemm& p, const GemmPlan& plan) {
@@ -221,18 +239,12 @@ bool runBandedGemm(const KernelTable& kernels, const WindowedGemm& p, const Gemm
         for (int64_t jd = 0; jd < plan.tD; ++jd) {
           float* block = ws.blocks.data() + ((c - c0) * plan.tD + jd) * blockFloats;
           const int64_t id = ad.inStep * td + ad.offset[static_cast<size_t>(jd)];
+          const float* plane = id >= 0 && id < ad.inSize ? inGroup + c * inVolume + id * ah.inSize * aw.inSize : nullptr;
+          const int64_t ahead = c + 1 < cEnd ? inVolume : 0;
           for (const VerticalLayout::Run& run : vertical.runs)
-            for (int64_t i = 0; i < run.qSpan + rows; ++i) {
-              const int64_t ih = ah.inStep * (th0 + run.qFirst + i) + run.residue;
-              const bool inside = id >= 0 && id < ad.inSize && ih >= 0 && ih < ah.inSize;
-              const float* src = inside ? inGroup + c * inVolume + (id * ah.inSize + ih) * aw.inSize : nullptr;
-              // The same row of the next channel: the fills jump from plane to plane, which the
-              // hardware prefetchers do not follow, and this is the band's only read of the input.
-              if (src && c + 1 < cEnd) prefetchFloats(src + inVolume, aw.inSize);
-              for (int64_t s = 0; s < segments; ++s)
-                fillSegment(layout.segments[static_cast<size_t>(s)], copies[static_cast<size_t>(s)], layout, aw.inStep,
-                            src, 0.0f, block + s * regionFloats + (run.start + i) * pitch);
-            }
+            fillRun(layout, copies.data(), aw.inStep, plane, ahead, ah.inSize, aw.inSize,
+                    ah.inStep * (th0 + run.qFirst) + run.residue, ah.inStep, run.qSpan + rows, block + run.start * pitch,
+                    pitch, regionFloats);
           for (int64_t jh = 0; jh < plan.tH; ++jh) ws.rows.push_back(block + vertical.tapRow[static_cast<size_t>(jh)] * pitch);
         }
       args.rows = ws.rows.data();
