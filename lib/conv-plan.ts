@@ -131,14 +131,19 @@ let lastPlan: { x: number[]; w: number[]; stride: unknown; padding: unknown; dil
 
 export function planConv(fn: string, x: Tensor, w: Tensor, options: unknown): { plan: ConvPlan; opts: Record<string, unknown> } {
   const opts = checkOptionsObject(fn, 'options', options);
+  return { plan: planFromOptions(fn, x, w, opts), opts };
+}
+
+/** planConv for options already checked by checkOptionsObject (a snapshot of the caller's). */
+export function planFromOptions(fn: string, x: Tensor, w: Tensor, opts: Record<string, unknown>): ConvPlan {
   const last = lastPlan;
   if (last && sameValue(last.x, x.shape) && sameValue(last.w, w.shape) && sameValue(last.stride, opts.stride) &&
       sameValue(last.padding, opts.padding) && sameValue(last.dilation, opts.dilation) && sameValue(last.groups, opts.groups))
-    return { plan: last.plan, opts };
+    return last.plan;
   const plan = makeConvPlan(fn, x, w, opts);
   // The shapes copied: a checked tensor's shape can reach the caller (convBackward's dx and dw).
   lastPlan = { x: x.shape.slice(), w: w.shape.slice(), stride: opts.stride, padding: opts.padding, dilation: opts.dilation, groups: opts.groups, plan };
-  return { plan, opts };
+  return plan;
 }
 
 function makeConvPlan(fn: string, x: Tensor, w: Tensor, opts: Record<string, unknown>): ConvPlan {

@@ -378,6 +378,31 @@ describe('convBackward', () => {
     expectThrow(() => convBackward(dy, x1, w1, { grads: { bias: 'no' as never } }), TypeError, 'convBackward', 'grads.bias');
     expectThrow(() => convBackward(dy, x1, w1, 'opts' as never), TypeError, 'convBackward', 'options');
   });
+
+  it('takes preallocated gradients of exactly their lengths, apart from the inputs and from each other', () => {
+    const dx = new Float32Array(x1.data.length), dw = new Float32Array(w1.data.length), db = new Float32Array(4);
+    const g = convBackward(dy, x1, w1, { out: { dx, dw, db } });
+    expect(g.dx!.data).toBe(dx);
+    expect(g.dw!.data).toBe(dw);
+    expect(g.db!.data).toBe(db);
+    expectThrow(() => convBackward(dy, x1, w1, { out: { dx: new Float32Array(3) } }), RangeError, 'convBackward', 'out.dx', '48');
+    expectThrow(() => convBackward(dy, x1, w1, { out: { dw: [] as never } }), TypeError, 'convBackward', 'out.dw');
+    // x1 and dy both hold 48 floats, w1 36.
+    expectThrow(() => convBackward(dy, x1, w1, { out: { dx: dy.data } }), RangeError, 'convBackward', 'out.dx', 'dy');
+    expectThrow(() => convBackward(dy, x1, w1, { out: { dx: x1.data } }), RangeError, 'convBackward', 'out.dx', 'with x');
+    expectThrow(() => convBackward(dy, x1, w1, { out: { dw: w1.data } }), RangeError, 'convBackward', 'out.dw', 'with w');
+    const grads = new Float32Array(48 + 36 + 4);
+    const before = Float32Array.from(grads);
+    expectThrow(() => convBackward(dy, x1, w1, { out: { dx: grads.subarray(0, 48), dw: grads.subarray(47, 83) } }),
+      RangeError, 'convBackward', 'out.dw', 'out.dx');
+    expectThrow(() => convBackward(dy, x1, w1, { out: { dw: grads.subarray(0, 36), db: grads.subarray(35, 39) } }),
+      RangeError, 'convBackward', 'out.db', 'out.dw');
+    expect(grads).toEqual(before);
+    // Disjoint views of one buffer are fine.
+    const g2 = convBackward(dy, x1, w1, { out: { dx: grads.subarray(0, 48), dw: grads.subarray(48, 84), db: grads.subarray(84) } });
+    expect(g2.dx!.data).toEqual(g.dx!.data);
+    expect(g2.db!.data).toEqual(g.db!.data);
+  });
 });
 
 describe('pooling', () => {
