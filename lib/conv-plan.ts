@@ -49,13 +49,19 @@ export function descriptor(p: ConvPlan): Float64Array {
 
 // Allocating a typed array costs about as much as the rest of a small call's checks.
 const shared = new Float64Array(22);
+// The plan `shared` describes: a loop repeating one call (its plan reused) skips the writes.
+let sharedPlan: ConvPlan | null = null;
 
 /**
  * descriptor(p) in one array shared by every call: only for a native call made at once, which
  * copies it before returning (the async entry points too, when they queue their job).
  */
 export function descriptorForCall(p: ConvPlan): Float64Array {
-  return writeDescriptor(shared, p);
+  if (p !== sharedPlan) {
+    writeDescriptor(shared, p);
+    sharedPlan = p;
+  }
+  return shared;
 }
 
 function writeDescriptor(d: Float64Array, p: ConvPlan): Float64Array {
