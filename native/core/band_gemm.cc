@@ -165,14 +165,22 @@ bool runBandedGemm(const KernelTable& kernels, const WindowedGemm& p, const Gemm
   const int64_t work = plan.kPadded * p.inPerGroup * plan.rowsPerChannel * plan.tW * width * ah.count * p.batch * p.groups * ad.count;
   const int threads = work < ThreadPool::kInlineWork ? 1 : pool.threads();
   const int64_t halo = makeVerticalLayout(ah, 1).halo;
-  // Rows a whole number of tiles wide are tiled row by row rather than along the band's
-  // virtual row: no tile computes the positions between rows, and tiles of whole channel
-  // blocks write straight into the output, bias included, with no scatter. In-process
-  // alternation against virtual-row tiles: 3 -> 8 32x32 9.2 -> 8.0 us, 16 -> 16 64x64 4%
-  // faster, 8 -> 16 128x128 4%, and a 3 -> 32 5x5 64x64 layer 8% faster than row mode. With
-  // a remainder (28- and 56-wide grouped and depthwise layers), the rows' tail tiles cost more
-  // than the scatter saved (5-10% slower).
-  const bool rowTiles = aw.outStep == 1 && width % T == 0;
+  // Input channels per chunk: the floats of a segment one tile reads beyond its T positions,
+  // summed over segments, for each channel's rows.
+  const int64_t segments = static_cast<int64_t>(layout.segments.size());
+  const int64_t tileRowFloats = layout.rowLength - segments * width + segments * T;
+  const int64_t chunk = std::min(std::max<int64_t>(1, p.inPerGroup), channelChunk(plan.rowsPerChannel, tileRowFloats));
+  // Rows a whole number of tiles wide, with every input channel in one chunk, are tiled row by
+  // row rather than along the band's virtual row: no tile computes the positions between rows,
+  // and tiles of whole channel blocks write straight into the output, bias included, with no
+  // scatter. In-process alternation against virtual-row tiles: 3 -> 8 32x32 9.2 -> 8.0 us,
+  // 16 -> 16 64x64 4% faster, 8 -> 16 128x128 4%; against row mode, which they now beat in the
+  // cost model, a 7x7 stride-2 stem 5-8% and a 3 -> 32 5x5 64x64 layer 8%. With several chunks
+  // the sums went through the output between chunks, not the cache-resident accumulators (the
+  // stem's data gradient, 64 channels in 3 chunks, 2-6% slower); with a remainder (28- and
+  // 56-wide grouped and depthwise layers) the rows' tail tiles cost more than the scatter saved
+  // (5-10% slower).
+  const bool rowTiles = aw.outStep == 1 && width % T == 0 && chunk >= p.inPerGroup;
   // Band or row mode is decided as for one thread: row mode starts its sums from the bias and band
   // mode's virtual-row tiles add it at the end, so a choice that followed the thread count would
   // change the bits with it. Only the band height adapts to the threads (it does not change any sum).
@@ -184,7 +192,6 @@ bool runBandedGemm(const KernelTable& kernels, const WindowedGemm& p, const Gemm
 
   // A block: per segment, a region of vertical.rows rows `pitch` apart, plus room for the
   // reads of the last tile past the band's end (less than a tile and a row).
-  const int64_t segments = static_cast<int64_t>(layout.segments.size());
   const std::vector<SegmentCopy> copies = planRowFill(layout, aw, 0);
   const int64_t regionFloats = vertical.rows * pitch + T + pitch;
   const int64_t blockFloats = segments * regionFloats;
@@ -197,9 +204,6 @@ bool runBandedGemm(const KernelTable& kernels, const WindowedGemm& p, const Gemm
         tapOffsets[static_cast<size_t>(j)] = static_cast<int32_t>(s * regionFloats + off - seg.start);
     }
   }
-  // The floats of a segment one tile reads beyond its T positions, summed over segments.
-  const int64_t tileRowFloats = layout.rowLength - segments * width + segments * T;
-  const int64_t chunk = std::min(std::max<int64_t>(1, p.inPerGroup), channelChunk(plan.rowsPerChannel, tileRowFloats));
   const int64_t accPitch = bandTiles(bandRows, pitch, width, T) * T;
 
   const int64_t bandsPerPlane = (ah.count + bandRows - 1) / bandRows;

@@ -123,7 +123,8 @@ std::vector<ConvDesc> largeConvs() {
       make(256, 32, 1, {2, 300}, {1, 1}, 1, 0),   // channel mode, pointwise, in place: columns 208, 208, 184
       make(96, 64, 2, {5, 57}, {3, 3}, 2, 1),     // channel mode, grouped, strided
       make(128, 128, 1, {5, 61}, {3, 3}, 2, 1),   // data gradient phases in channel mode at step 2
-      make(100, 7, 1, {20, 32}, {3, 3}, 1, 1),    // band row tiles: 3 channel chunks, 4 channels direct, 3 scattered
+      make(10, 7, 1, {20, 32}, {3, 3}, 1, 1),     // band row tiles: 4 channels direct, 3 scattered
+      make(100, 7, 1, {20, 32}, {3, 3}, 1, 1),    // band mode (virtual rows) in 3 channel chunks
   };
 }
 
