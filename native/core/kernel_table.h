@@ -111,9 +111,12 @@ struct PoolRowsArgs {
 };
 using PoolRowsFn = void (*)(const PoolRowsArgs&);
 
-// out[i] = max / min / sum over r of rows[r][i] for i in [0, n), any n; no rows gives the
-// fill value (-inf, +inf, 0). A NaN in any row makes a max or min NaN.
-using PoolColumnsFn = void (*)(const float* const* rows, int64_t rowCount, int64_t n, float* out);
+// For each of `count` output rows r: out[r * outPitch + i] = max / min / sum over the rows
+// rows[firstRow[r] - firstRow[0]] up to (not including) rows[firstRow[r + 1] - firstRow[0]] of
+// row[i], for i in [0, n), any n; no rows gives the fill value (-inf, +inf, 0). A NaN in any
+// row makes a max or min NaN.
+using PoolColumnsFn = void (*)(const float* const* rows, const int64_t* firstRow, int64_t count, int64_t n,
+                               float* out, int64_t outPitch);
 
 struct KernelTable {
   const char* isa;       // "avx512" | "avx2" | "neon" | "scalar"
@@ -152,8 +155,11 @@ struct KernelTable {
   void (*copyStride2)(float* dst, const float* src, int64_t n);
   // dst[r * dstStride + i] = src[r * srcStride + i] + b for r < rows, i < n (no overlap).
   void (*addScalar)(float* dst, int64_t dstStride, const float* src, int64_t srcStride, int64_t rows, int64_t n, float b);
-  // dst[i] = src[i] * (s * scale[i]) for i < n.
-  void (*scaleRow)(float* dst, const float* src, const float* scale, int64_t n, float s);
+  // dst[r * dstStride + i] = src[r * srcStride + i] * (rowScale[r] * scale[i]) for r < rows, i < n.
+  void (*scaleRows)(float* dst, int64_t dstStride, const float* src, int64_t srcStride, int64_t rows, int64_t n,
+                    const float* scale, const float* rowScale);
+  // dst[r * dstStride + i] = src[r * srcStride + i] for r < rows, i < n (no overlap).
+  void (*copyRows)(float* dst, int64_t dstStride, const float* src, int64_t srcStride, int64_t rows, int64_t n);
   // Peak-rate probe: fmaPeakLoop(n) performs n * fmaFlopsPerIteration flops of pure FMA.
   int fmaFlopsPerIteration;
   float (*fmaPeakLoop)(int64_t iterations);

@@ -111,9 +111,12 @@ namespace {
 // position instead of 9. Averages divide by divisors() afterwards.
 //
 // Rows are short in typical layers (56 or 112 floats), so a call per row would cost as much
-// as the arithmetic: the reduced rows of a block of output rows are laid out `pitch` apart
-// (a multiple of the stride), and one poolRows call reduces the taps of the whole block as a
-// single virtual row whose row r starts at output position r * pitch / stride.
+// as the arithmetic: each step takes a block of output rows a call. poolColumns reduces every
+// window of the block; the reduced rows are laid out `pitch` apart (a multiple of the stride),
+// and one poolRows call reduces the taps of the whole block as a single virtual row whose row r
+// starts at output position r * pitch / stride; one call copies (or scales) the block's results
+// into the output. The first and last steps a call per row made a 3x3 stride-2 max pooling over
+// 64 x 112 x 112 about a fifth slower (C++, fastest of 1500 calls: 216-234 against 173-175 µs).
 void poolForwardDirect(const KernelTable& k, const PoolDesc& d, const float* x, float* y,
                        const std::vector<double>* div) {
   const int kind = static_cast<int>(d.kind);
@@ -164,7 +167,7 @@ void poolForwardDirect(const KernelTable& k, const PoolDesc& d, const float* x, 
   // two threads slower than one.
   struct alignas(64) Workspace {
     std::vector<float> padded, reduced;
-    std::vector<const float*> rows;
+    std::vector<const float*> rows;  // the window rows of a block's output rows
   };
   ThreadPool& pool = ThreadPool::instance();
   std::vector<Workspace> spaces(static_cast<size_t>(pool.threads()));
@@ -177,7 +180,7 @@ void poolForwardDirect(const KernelTable& k, const PoolDesc& d, const float* x, 
     if (ws.padded.empty()) {
       ws.padded.assign(static_cast<size_t>(bufferFloats), fill);
       ws.reduced.assign(static_cast<size_t>(blockOutputs), 0.0f);
-      ws.rows.resize(static_cast<size_t>(rowsPerWindow));
+      ws.rows.resize(static_cast<size_t>(blockRows * rowsPerWindow));
     }
     const float** rows = ws.rows.data();
     float* const padded = ws.padded.data();
@@ -185,21 +188,17 @@ void poolForwardDirect(const KernelTable& k, const PoolDesc& d, const float* x, 
     PoolRowsArgs taps{&paddedRow, 1, tapOffset.data(), static_cast<int32_t>(tapOffset.size()), 0, ws.reduced.data()};
     for (int64_t row0 = 0; row0 < rowsOut; row0 += blockRows) {
       const int64_t count = std::min(blockRows, rowsOut - row0);
-      for (int64_t r = 0; r < count; ++r) {
-        const int64_t begin = firstRow[static_cast<size_t>(row0 + r)], end = firstRow[static_cast<size_t>(row0 + r + 1)];
-        for (int64_t i = begin; i < end; ++i) rows[i - begin] = xPlane + rowOffsets[static_cast<size_t>(i)];
-        reduceRows(rows, end - begin, W, padded + r * pitch + d.padBefore[2]);
-      }
+      const int64_t begin = firstRow[static_cast<size_t>(row0)], end = firstRow[static_cast<size_t>(row0 + count)];
+      for (int64_t i = begin; i < end; ++i) rows[i - begin] = xPlane + rowOffsets[static_cast<size_t>(i)];
+      reduceRows(rows, firstRow.data() + row0, count, W, padded + d.padBefore[2], pitch);
       taps.count = roundUp(count * outPitch, k.lanes);
       reduceTaps(taps);
       const float* src = ws.reduced.data();
       float* yRow = yPlane + row0 * outW;
-      for (int64_t r = 0; r < count; ++r, src += outPitch, yRow += outW) {
-        if (kind == 2)
-          k.scaleRow(yRow, src, inverseW.data(), outW, rowScale[static_cast<size_t>(row0 + r)]);
-        else
-          std::copy(src, src + outW, yRow);
-      }
+      if (kind == 2)
+        k.scaleRows(yRow, outW, src, outPitch, count, outW, inverseW.data(), rowScale.data() + row0);
+      else
+        k.copyRows(yRow, outW, src, outPitch, count, outW);
     }
   }, d.yLength() * d.kernel[0] * d.kernel[1] * d.kernel[2]);
 }

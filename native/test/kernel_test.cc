@@ -128,6 +128,33 @@ std::vector<ConvDesc> largeConvs() {
   };
 }
 
+// Pooling problems whose output rows span several of poolForwardDirect's blocks (about 8K
+// floats of reduced rows each), so that a block starts in the middle of the plane.
+std::vector<PoolDesc> largePools() {
+  auto make = [](PoolKind kind, std::vector<int64_t> in, int64_t kernel, int64_t stride, int64_t pad) {
+    PoolDesc d;
+    d.kind = kind;
+    d.countIncludePad = false;
+    d.planes = 3;
+    const size_t axes = in.size();
+    for (size_t i = 0; i < axes; ++i) {
+      const int a = kAxes - static_cast<int>(axes) + static_cast<int>(i);
+      d.in[a] = in[i];
+      d.kernel[a] = kernel;
+      d.stride[a] = stride;
+      d.padBefore[a] = d.padAfter[a] = pad;
+      d.out[a] = (in[i] + 2 * pad - kernel) / stride + 1;
+    }
+    return d;
+  };
+  return {
+      make(PoolKind::Max, {301, 203}, 3, 2, 1),   // 151 output rows, 42 a block
+      make(PoolKind::Avg, {301, 203}, 3, 2, 1),   // per-row divisors at the padded edges
+      make(PoolKind::Min, {250, 180}, 2, 1, 0),
+      make(PoolKind::Avg, {9, 60, 150}, 2, 2, 0),  // 3-d: 4-row windows
+  };
+}
+
 int passed = 0, failed = 0;
 
 void report(bool ok, const char* isa, const char* op, int trial, const std::string& why) {
@@ -195,6 +222,22 @@ int main(int argc, char** argv) {
       report(close(dx, dx0, 1e-5, why), k->isa, "large convBackwardData", trial, why);
       convBackwardWeight(*k, d, dy.data(), x.data(), dw.data());
       report(close(dw, dw0, 1e-5, why), k->isa, "large convBackwardWeight", trial, why);
+    }
+    ++trial;
+  }
+  for (const PoolDesc& p : largePools()) {
+    if (!checkPoolDesc(p).empty()) { std::printf("bad large pool\n"); return 2; }
+    const std::vector<float> px = randomData(p.xLength()), pdy = randomData(p.yLength());
+    std::vector<float> py0(p.yLength()), pdx0(p.xLength());
+    reference::poolForward(p, px.data(), py0.data());
+    reference::poolBackward(p, pdy.data(), px.data(), pdx0.data());
+    for (const KernelTable* k : sets) {
+      std::string why;
+      std::vector<float> py(p.yLength()), pdx(p.xLength());
+      poolForward(*k, p, px.data(), py.data());
+      report(close(py, py0, 1e-6, why), k->isa, "large poolForward", trial, why);
+      poolBackward(*k, p, pdy.data(), px.data(), pdx.data());
+      report(close(pdx, pdx0, 1e-5, why), k->isa, "large poolBackward", trial, why);
     }
     ++trial;
   }
