@@ -116,7 +116,7 @@ namespace {
 // and one poolRows call reduces the taps of the whole block as a single virtual row whose row r
 // starts at output position r * pitch / stride; one call copies (or scales) the block's results
 // into the output. The first and last steps a call per row made a 3x3 stride-2 max pooling over
-// 64 x 112 x 112 about a fifth slower (C++, fastest of 1500 calls: 216-234 against 173-175 µs).
+// 64 x 112 x 112 about a fifth slower (C++, fastest of 1500 calls: 211-213 against 170-173 µs).
 void poolForwardDirect(const KernelTable& k, const PoolDesc& d, const float* x, float* y,
                        const std::vector<double>* div) {
   const int kind = static_cast<int>(d.kind);
