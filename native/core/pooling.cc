@@ -234,26 +234,36 @@ void poolBackward(const KernelTable& k, const PoolDesc& d, const float* dy, cons
   const int64_t inVolume = d.inVolume(), outVolume = d.outVolume();
   if (d.kind != PoolKind::Avg) {
     std::fill(dx, dx + d.xLength(), 0.0f);
-    const int64_t tW = pa.axes[2].taps(), tHW = pa.axes[1].taps() * tW;
+    const int64_t tH = pa.axes[1].taps(), tW = pa.axes[2].taps();
+    // Where tap (jd * tH + jh) * tW + jw of a window lies from the window's first cell, in the
+    // plane: a lookup a gradient, where decoding the tap and each axis' position took three
+    // divisions and most of the call (3.5 ms for a 3x3 stride-2 max pooling over 64x112x112,
+    // 20 times its forward).
+    std::vector<int64_t> tapCell;
+    for (int64_t jd = 0; jd < pa.axes[0].taps(); ++jd)
+      for (int64_t jh = 0; jh < tH; ++jh)
+        for (int64_t jw = 0; jw < tW; ++jw)
+          tapCell.push_back((jd * d.dilation[0] * d.in[1] + jh * d.dilation[1]) * d.in[2] + jw * d.dilation[2]);
     forEachPoolTile(k, d, pa, x, true,
                     [&](int64_t plane, int64_t od, int64_t oh, int64_t t0, int64_t valid,
                         const float*, const int32_t* arg) {
       const float* g = dy + plane * outVolume + (od * d.out[1] + oh) * d.out[2] + t0;
       float* dxPlane = dx + plane * inVolume;
+      const int64_t startD = od * d.stride[0] - d.padBefore[0], startH = oh * d.stride[1] - d.padBefore[1];
+      // The first cell of the window of position t0 (outside the plane when it starts in the
+      // padding: only taps inside it ever win).
+      const int64_t first = (startD * d.in[1] + startH) * d.in[2] + t0 * d.stride[2] - d.padBefore[2];
       for (int64_t u = 0; u < valid; ++u) {
+        if (arg[u] >= 0) {
+          dxPlane[first + u * d.stride[2] + tapCell[static_cast<size_t>(arg[u])]] += g[u];
+          continue;
+        }
+        // Every cell was -inf (+inf for min): PyTorch routes to the window's first input cell.
         const int64_t o[kAxes] = {od, oh, t0 + u};
         int64_t idx = 0;
         for (int a = 0; a < kAxes; ++a) {
           const int64_t start = o[a] * d.stride[a] - d.padBefore[a];
-          int64_t r;
-          if (arg[u] >= 0) {
-            // Tap index = (jd * taps_h + jh) * taps_w + jw.
-            r = a == 0 ? arg[u] / tHW : a == 1 ? arg[u] / tW % pa.axes[1].taps() : arg[u] % tW;
-          } else {
-            // Every cell was -inf (+inf for min): PyTorch routes to the window's first input cell.
-            r = firstTapInside(start, d.kernel[a], d.dilation[a], d.in[a]);
-          }
-          idx = idx * d.in[a] + start + r * d.dilation[a];
+          idx = idx * d.in[a] + start + firstTapInside(start, d.kernel[a], d.dilation[a], d.in[a]) * d.dilation[a];
         }
         dxPlane[idx] += g[u];
       }
