@@ -285,8 +285,8 @@ bool runBandedGemm(const KernelTable& kernels, const WindowedGemm& p, const Gemm
       const float b = p.bias ? p.bias[g * p.outPerGroup + k] : 0.0f;
       const float* src = ws.acc.data() + k * accPitch;
       float* dst = outBase + k * outVolume;
-      if (aw.outStep == 1) {
-        kernels.addScalar(dst, outRowStride, src, pitch, rows, width, b);
+      if (aw.outStep <= 2) {
+        (aw.outStep == 1 ? kernels.addScalar : kernels.addScalarStep2)(dst, outRowStride, src, pitch, rows, width, b);
         continue;
       }
       for (int64_t r = 0; r < rows; ++r)

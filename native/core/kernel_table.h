@@ -155,6 +155,11 @@ struct KernelTable {
   void (*copyStride2)(float* dst, const float* src, int64_t n);
   // dst[r * dstStride + i] = src[r * srcStride + i] + b for r < rows, i < n (no overlap).
   void (*addScalar)(float* dst, int64_t dstStride, const float* src, int64_t srcStride, int64_t rows, int64_t n, float b);
+  // The same into every second float: dst[r * dstStride + 2 * i] = src[r * srcStride + i] + b.
+  // The floats between are left as they are, but may be read and written back (never past a
+  // row's last output, so rows may belong to other threads).
+  void (*addScalarStep2)(float* dst, int64_t dstStride, const float* src, int64_t srcStride, int64_t rows, int64_t n,
+                         float b);
   // dst[r * dstStride + i] = src[r * srcStride + i] * (rowScale[r] * scale[i]) for r < rows, i < n.
   void (*scaleRows)(float* dst, int64_t dstStride, const float* src, int64_t srcStride, int64_t rows, int64_t n,
                     const float* scale, const float* rowScale);

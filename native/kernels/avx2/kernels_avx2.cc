@@ -106,6 +106,26 @@ void transposeOut(float* dst, int64_t dstStride, int64_t step, const float* src,
                                     channels - wholeChannels, positions);
 }
 
+// addScalar into every second float: each 8 results go into the even lanes of the 16 floats
+// they span, the odd lanes read and written back (an average pooling's backward, whose
+// stride-2 phases' scalar strided stores took 40% of it). A row's last block goes one float at
+// a time: its span would reach past the row's last output, into a row another thread may own.
+void addScalarStep2(float* dst, int64_t dstStride, const float* src, int64_t srcStride, int64_t rows, int64_t n,
+                    float b) {
+  const __m256i lowHalf = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3), highHalf = _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7);
+  const __m256 bv = _mm256_set1_ps(b);
+  for (int64_t r = 0; r < rows; ++r, dst += dstStride, src += srcStride) {
+    int64_t i = 0;
+    for (; i + 8 < n; i += 8) {
+      const __m256 v = _mm256_add_ps(_mm256_loadu_ps(src + i), bv);
+      float* d = dst + 2 * i;
+      _mm256_storeu_ps(d, _mm256_blend_ps(_mm256_loadu_ps(d), _mm256_permutevar8x32_ps(v, lowHalf), 0x55));
+      _mm256_storeu_ps(d + 8, _mm256_blend_ps(_mm256_loadu_ps(d + 8), _mm256_permutevar8x32_ps(v, highHalf), 0x55));
+    }
+    for (; i < n; ++i) dst[2 * i] = src[i] + b;
+  }
+}
+
 }  // namespace
 
 // 6x16 GEMM tile: 12 accumulators + 2 input registers + 1 broadcast of the 16 ymm registers.
@@ -116,6 +136,7 @@ const convnd::KernelTable& convnd::avx2Kernels() {
   static const convnd::KernelTable table = [] {
     convnd::KernelTable t = convnd::tiles::makeKernelTable<Avx2, 6, 2, 8, 6, 2, 4, 2, 6>("avx2", &copyStride2);
     t.transposeOut = &transposeOut;
+    t.addScalarStep2 = &addScalarStep2;
     return t;
   }();
   return table;

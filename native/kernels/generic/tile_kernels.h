@@ -485,6 +485,15 @@ void addScalar(float* dst, int64_t dstStride, const float* src, int64_t srcStrid
   }
 }
 
+// addScalar into every second float of dst (KernelTable::addScalarStep2), the portable way.
+// A template on V, as everything here, so that each ISA's copy keeps internal linkage.
+template <class V>
+void addScalarStep2(float* dst, int64_t dstStride, const float* src, int64_t srcStride, int64_t rows, int64_t n,
+                           float b) {
+  for (int64_t r = 0; r < rows; ++r, dst += dstStride, src += srcStride)
+    for (int64_t i = 0; i < n; ++i) dst[2 * i] = src[i] + b;
+}
+
 // dst[r * dstStride + i] = src[r * srcStride + i] for r < rows, i < n: a block of short rows in
 // one call (a library call a row cost max pooling 8% of its time).
 template <class V>
@@ -542,6 +551,7 @@ KernelTable makeKernelTable(const char* isa, void (*copyStride2)(float*, const f
   t.poolColumns[1] = &poolColumns<V, 1>;
   t.poolColumns[2] = &poolColumns<V, 2>;
   t.addScalar = &addScalar<V>;
+  t.addScalarStep2 = &addScalarStep2<V>;
   t.scaleRows = &scaleRows<V>;
   t.copyRows = &copyRows<V>;
   t.fmaFlopsPerIteration = 2 * kFmaChains * V::lanes;
