@@ -166,6 +166,22 @@ void report(bool ok, const char* isa, const char* op, int trial, const std::stri
   }
 }
 
+// Pooling forward and backward by every kernel set against the reference loops.
+void checkPool(const std::vector<const KernelTable*>& sets, const PoolDesc& p, int trial, const std::string& label) {
+  const std::vector<float> px = randomData(p.xLength()), pdy = randomData(p.yLength());
+  std::vector<float> py0(p.yLength()), pdx0(p.xLength());
+  reference::poolForward(p, px.data(), py0.data());
+  reference::poolBackward(p, pdy.data(), px.data(), pdx0.data());
+  for (const KernelTable* k : sets) {
+    std::string why;
+    std::vector<float> py(p.yLength()), pdx(p.xLength());
+    poolForward(*k, p, px.data(), py.data());
+    report(close(py, py0, 1e-6, why), k->isa, (label + "poolForward").c_str(), trial, why);
+    poolBackward(*k, p, pdy.data(), px.data(), pdx.data());
+    report(close(pdx, pdx0, 1e-5, why), k->isa, (label + "poolBackward").c_str(), trial, why);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -185,10 +201,6 @@ int main(int argc, char** argv) {
     reference::convBackwardData(d, dy.data(), w.data(), bx.data(), dx0.data());
     reference::convBackwardWeight(d, dy.data(), x.data(), dw0.data());
     const PoolDesc p = randomPool();
-    const std::vector<float> px = randomData(p.xLength()), pdy = randomData(p.yLength());
-    std::vector<float> py0(p.yLength()), pdx0(p.xLength());
-    reference::poolForward(p, px.data(), py0.data());
-    reference::poolBackward(p, pdy.data(), px.data(), pdx0.data());
     for (const KernelTable* k : sets) {
       std::string why;
       std::vector<float> y(d.yLength()), dx(d.xLength()), dw(d.wLength());
@@ -198,12 +210,8 @@ int main(int argc, char** argv) {
       report(close(dx, dx0, 1e-5, why), k->isa, "convBackwardData", trial, why);
       convBackwardWeight(*k, d, dy.data(), x.data(), dw.data());
       report(close(dw, dw0, 1e-5, why), k->isa, "convBackwardWeight", trial, why);
-      std::vector<float> py(p.yLength()), pdx(p.xLength());
-      poolForward(*k, p, px.data(), py.data());
-      report(close(py, py0, 1e-6, why), k->isa, "poolForward", trial, why);
-      poolBackward(*k, p, pdy.data(), px.data(), pdx.data());
-      report(close(pdx, pdx0, 1e-5, why), k->isa, "poolBackward", trial, why);
     }
+    checkPool(sets, p, trial, "");
   }
   int trial = trials;
   for (const ConvDesc& d : largeConvs()) {
@@ -227,19 +235,7 @@ int main(int argc, char** argv) {
   }
   for (const PoolDesc& p : largePools()) {
     if (!checkPoolDesc(p).empty()) { std::printf("bad large pool\n"); return 2; }
-    const std::vector<float> px = randomData(p.xLength()), pdy = randomData(p.yLength());
-    std::vector<float> py0(p.yLength()), pdx0(p.xLength());
-    reference::poolForward(p, px.data(), py0.data());
-    reference::poolBackward(p, pdy.data(), px.data(), pdx0.data());
-    for (const KernelTable* k : sets) {
-      std::string why;
-      std::vector<float> py(p.yLength()), pdx(p.xLength());
-      poolForward(*k, p, px.data(), py.data());
-      report(close(py, py0, 1e-6, why), k->isa, "large poolForward", trial, why);
-      poolBackward(*k, p, pdy.data(), px.data(), pdx.data());
-      report(close(pdx, pdx0, 1e-5, why), k->isa, "large poolBackward", trial, why);
-    }
-    ++trial;
+    checkPool(sets, p, trial++, "large ");
   }
   std::printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
