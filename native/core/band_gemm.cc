@@ -267,7 +267,7 @@ bool runBandedGemm(const KernelTable& kernels, const WindowedGemm& p, const Gemm
         }
         const bool direct = kb < directBlocksEnd;
         args.outStride = direct ? outVolume : accPitch;
-        args.bias = direct && !plan.biasPadded.empty() ? plan.biasPadded.data() + g * plan.kPadded + kb : nullptr;
+        args.bias = direct ? plan.bias(g, kb) : nullptr;
         for (int64_t b = 0; b < rows; ++b)
           for (int64_t t = 0; t < width; t += T) {
             args.rowOffset = b * pitch + t;

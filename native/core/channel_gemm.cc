@@ -215,7 +215,7 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
       // Each block's packed weights stay in L1 while the tiles of the row sweep the chunk's rows.
       for (int64_t kb = 0; kb < kPadded; kb += mr) {
         args.weights = plan.weights(g, kb, c0);
-        args.bias = first && !plan.biasPadded.empty() ? plan.biasPadded.data() + g * kPadded + kb : nullptr;
+        args.bias = first ? plan.bias(g, kb) : nullptr;
         int64_t u = 0;
         const float* const* edgeRows = ws.edgeRows.data();
         for (size_t i = 0; i < column.tiles.size(); ++i) {

@@ -29,6 +29,11 @@ struct GemmPlan {
   const float* weights(int64_t g, int64_t kb, int64_t c0) const {
     return packed.data() + (g * kPadded + kb) / mr * blockFloats + c0 * rowsPerChannel * tW * mr;
   }
+
+  // Padded bias of output block kb of group g, or null without bias.
+  const float* bias(int64_t g, int64_t kb) const {
+    return biasPadded.empty() ? nullptr : biasPadded.data() + g * kPadded + kb;
+  }
 };
 
 GemmPlan makeGemmPlan(const KernelTable& kernels, const WindowedGemm& p);

@@ -91,7 +91,7 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
           if (kb < directEnd) {
             args.out = outBase + kb * outVolume + t0 + tile * T;
             args.outStride = outVolume;
-            args.bias = plan.biasPadded.empty() ? nullptr : plan.biasPadded.data() + g * kPadded + kb;
+            args.bias = plan.bias(g, kb);
           } else {
             args.out = ws.acc.data() + (tile * kPadded + kb) * T;
             args.outStride = T;

@@ -54,6 +54,14 @@ void copyStride2(float* dst, const float* src, int64_t n) {
   for (; v < n; ++v) dst[v] = src[2 * v];
 }
 
+// v into the even lanes of the 16 floats at d (d[2i] = v[i]), the odd lanes read and written
+// back unchanged: stride-2 outputs a register at a time.
+inline void storeEvenLanes(float* d, __m256 v) {
+  const __m256i lowHalf = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3), highHalf = _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7);
+  _mm256_storeu_ps(d, _mm256_blend_ps(_mm256_loadu_ps(d), _mm256_permutevar8x32_ps(v, lowHalf), 0x55));
+  _mm256_storeu_ps(d + 8, _mm256_blend_ps(_mm256_loadu_ps(d + 8), _mm256_permutevar8x32_ps(v, highHalf), 0x55));
+}
+
 // The transposed tile's [position][channel] results into NCHW rows, 8 x 8 at a time through a
 // register transpose (the portable loop's strided single-float reads and writes took 4% of a
 // 3x3 64 -> 64 layer). Positions past the last whole block are read as garbage and not stored.
@@ -63,7 +71,6 @@ void copyStride2(float* dst, const float* src, int64_t n) {
 void transposeOut(float* dst, int64_t dstStride, int64_t step, const float* src, int64_t srcStride, int64_t channels,
                   int64_t positions) {
   if (step != 1 && step != 2) return convnd::tiles::transposeOut<Avx2>(dst, dstStride, step, src, srcStride, channels, positions);
-  const __m256i lowHalf = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3), highHalf = _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7);
   const int64_t wholeChannels = channels / 8 * 8;
   for (int64_t k = 0; k < wholeChannels; k += 8) {
     for (int64_t u = 0; u < positions; u += 8) {
@@ -87,12 +94,7 @@ void transposeOut(float* dst, int64_t dstStride, int64_t step, const float* src,
         for (int i = 0; i < 8; ++i) _mm256_storeu_ps(dst + (k + i) * dstStride + u, c[i]);
       } else if (u + 8 < positions) {
         // Step 2, and not the row's last block: dst[2u + 15] lies before the last write.
-        for (int i = 0; i < 8; ++i) {
-          float* d = dst + (k + i) * dstStride + 2 * u;
-          const __m256 lo = _mm256_permutevar8x32_ps(c[i], lowHalf), hi = _mm256_permutevar8x32_ps(c[i], highHalf);
-          _mm256_storeu_ps(d, _mm256_blend_ps(_mm256_loadu_ps(d), lo, 0x55));
-          _mm256_storeu_ps(d + 8, _mm256_blend_ps(_mm256_loadu_ps(d + 8), hi, 0x55));
-        }
+        for (int i = 0; i < 8; ++i) storeEvenLanes(dst + (k + i) * dstStride + 2 * u, c[i]);
       } else {
         alignas(32) float tmp[8];
         for (int i = 0; i < 8; ++i) {
@@ -112,16 +114,10 @@ void transposeOut(float* dst, int64_t dstStride, int64_t step, const float* src,
 // a time: its span would reach past the row's last output, into a row another thread may own.
 void addScalarStep2(float* dst, int64_t dstStride, const float* src, int64_t srcStride, int64_t rows, int64_t n,
                     float b) {
-  const __m256i lowHalf = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3), highHalf = _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7);
   const __m256 bv = _mm256_set1_ps(b);
   for (int64_t r = 0; r < rows; ++r, dst += dstStride, src += srcStride) {
     int64_t i = 0;
-    for (; i + 8 < n; i += 8) {
-      const __m256 v = _mm256_add_ps(_mm256_loadu_ps(src + i), bv);
-      float* d = dst + 2 * i;
-      _mm256_storeu_ps(d, _mm256_blend_ps(_mm256_loadu_ps(d), _mm256_permutevar8x32_ps(v, lowHalf), 0x55));
-      _mm256_storeu_ps(d + 8, _mm256_blend_ps(_mm256_loadu_ps(d + 8), _mm256_permutevar8x32_ps(v, highHalf), 0x55));
-    }
+    for (; i + 8 < n; i += 8) storeEvenLanes(dst + 2 * i, _mm256_add_ps(_mm256_loadu_ps(src + i), bv));
     for (; i < n; ++i) dst[2 * i] = src[i] + b;
   }
 }

@@ -489,7 +489,7 @@ void addScalar(float* dst, int64_t dstStride, const float* src, int64_t srcStrid
 // A template on V, as everything here, so that each ISA's copy keeps internal linkage.
 template <class V>
 void addScalarStep2(float* dst, int64_t dstStride, const float* src, int64_t srcStride, int64_t rows, int64_t n,
-                           float b) {
+                    float b) {
   for (int64_t r = 0; r < rows; ++r, dst += dstStride, src += srcStride)
     for (int64_t i = 0; i < n; ++i) dst[2 * i] = src[i] + b;
 }
