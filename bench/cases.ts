@@ -26,7 +26,7 @@ export interface PoolCase {
 
 export type Case = ConvCase | PoolCase;
 
-/** Forward for everyone; the backward passes are timed for convnd alone. */
+/** Forward for everyone; the backward passes are timed for convnd alone (pooling has only a data gradient). */
 export type Op = 'forward' | 'backward-data' | 'backward-weight';
 
 const fill = (rank: number, v: number): number[] => new Array<number>(rank).fill(v);
@@ -68,7 +68,8 @@ export const CASES: readonly Case[] = [
 ];
 
 export function opsOf(c: Case, backward: boolean): Op[] {
-  return c.kind === 'conv' && backward ? ['forward', 'backward-data', 'backward-weight'] : ['forward'];
+  if (!backward) return ['forward'];
+  return c.kind === 'conv' ? ['forward', 'backward-data', 'backward-weight'] : ['forward', 'backward-data'];
 }
 
 export const isDepthwise = (c: ConvCase): boolean => c.groups > 1 && c.groups === c.x[1] && c.w[0] === c.x[1];

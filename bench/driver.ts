@@ -37,11 +37,11 @@ export async function runAll(
     for (const [index, c] of cases.entries()) {
       const yShape = outputShape(c);
       const data: CaseData = makeCaseData(c.x, c.kind === 'conv' ? c.w : null, yShape, 1000 + index);
-      const work = workOf(c);
       let forwardY: Float32Array | null = null;
 
       for (const op of opsOf(c, args.backward)) {
         step++;
+        const work = workOf(c, op);
         const row: Row = {
           case: c.name, note: c.note, op, threads,
           shape: { x: c.x, w: c.kind === 'conv' ? c.w : null, y: yShape },
@@ -78,6 +78,8 @@ export async function runAll(
               reference = m.output;
               if (op === 'forward') forwardY = m.output.slice();
               else if (forwardY) {
+                // Pooling is linear in x for fixed winners (max) or outright (average), so the
+                // same identity <x, dx> = <pool(x), dy> checks its backward.
                 const input = op === 'backward-data' ? data.x : data.w!;
                 m.check = adjointMismatch(input, m.output, forwardY, data.dy);
                 if (!(m.check <= AGREEMENT_TOLERANCE))

@@ -1,5 +1,5 @@
 // How much work a case is: output shape, arithmetic and the compulsory memory traffic.
-import type { Case, ConvCase, PoolCase } from './cases.js';
+import type { Case, ConvCase, Op, PoolCase } from './cases.js';
 
 const product = (v: readonly number[]): number => v.reduce((a, b) => a * b, 1);
 
@@ -20,10 +20,10 @@ export interface Work {
   fma: boolean;
 }
 
-export function workOf(c: Case): Work {
+export function workOf(c: Case, op: Op): Work {
   const y = outputShape(c);
   if (c.kind === 'conv') return convWork(c, y);
-  return poolWork(c, y);
+  return poolWork(c, y, op);
 }
 
 function convWork(c: ConvCase, y: number[]): Work {
@@ -31,8 +31,11 @@ function convWork(c: ConvCase, y: number[]): Work {
   return { flops: 2 * macs, bytes: 4 * (product(c.x) + product(y) + product(c.w)), fma: true };
 }
 
-function poolWork(c: PoolCase, y: number[]): Work {
-  return { flops: product(y) * product(c.kernel), bytes: 4 * (product(c.x) + product(y)), fma: false };
+function poolWork(c: PoolCase, y: number[], op: Op): Work {
+  // Max pooling's backward reads x as well as dy (to find each window's winner) and writes dx;
+  // average pooling's needs only dy and dx, as many bytes as its forward.
+  const xReads = c.kind === 'maxpool' && op !== 'forward' ? 2 : 1;
+  return { flops: product(y) * product(c.kernel), bytes: 4 * (xReads * product(c.x) + product(y)), fma: false };
 }
 
 export { product };

@@ -1,6 +1,6 @@
 // convnd itself, through its public API (forward into a preallocated `out`).
 import {
-  avgPool, conv, convBackward, maxPool, setNumThreads, type ConvOptions, type PoolOptions,
+  avgPool, avgPoolBackward, conv, convBackward, maxPool, maxPoolBackward, setNumThreads, type ConvOptions, type PoolOptions,
 } from '../../lib/index.js';
 import type { Case, ConvCase, Op, PoolCase } from '../cases.js';
 import type { CaseData } from '../data.js';
@@ -38,12 +38,20 @@ function prepareConv(c: ConvCase, op: Op, data: CaseData): Prepared {
   return { run: () => { convBackward(dy, x, w, opts); }, output: () => grad, dispose: () => {} };
 }
 
-function preparePool(c: PoolCase, data: CaseData): Prepared {
+function preparePool(c: PoolCase, op: Op, data: CaseData): Prepared {
   const x = { data: data.x, shape: c.x };
-  const out = new Float32Array(product(outputShape(c)));
-  const opts = { ...poolOptions(c), out };
-  const fn = c.kind === 'maxpool' ? maxPool : avgPool;
-  return { run: () => { fn(x, opts); }, output: () => out, dispose: () => {} };
+  const yShape = outputShape(c);
+  if (op === 'forward') {
+    const out = new Float32Array(product(yShape));
+    const opts = { ...poolOptions(c), out };
+    const fn = c.kind === 'maxpool' ? maxPool : avgPool;
+    return { run: () => { fn(x, opts); }, output: () => out, dispose: () => {} };
+  }
+  const dy = { data: data.dy, shape: yShape };
+  const dx = new Float32Array(product(c.x));
+  const opts = { ...poolOptions(c), out: dx };
+  const fn = c.kind === 'maxpool' ? maxPoolBackward : avgPoolBackward;
+  return { run: () => { fn(dy, x, opts); }, output: () => dx, dispose: () => {} };
 }
 
 export function convndPeer(version: string): Peer {
@@ -55,7 +63,7 @@ export function convndPeer(version: string): Peer {
     unsupported: () => null,
     async prepare(c: Case, op: Op, data: CaseData, threads: number): Promise<Prepared> {
       setNumThreads(threads);
-      return c.kind === 'conv' ? prepareConv(c, op, data) : preparePool(c, data);
+      return c.kind === 'conv' ? prepareConv(c, op, data) : preparePool(c, op, data);
     },
   };
 }

@@ -77,9 +77,9 @@ export function buildGrid(result: RunResult, threads: number): Grid {
   const footnotes = [
     `convnd's measured FMA peak on ${threads} thread(s): ${sig(peak)} GF/s; single-thread copy bandwidth: ${sig(result.copyBandwidthGBs)} GB/s.`,
     'Times are medians. "vs X" = X time / convnd time (above 1 = convnd faster). GF/s counts 2 flops per multiply-add ' +
-      '(pooling: 1 per window tap); GB/s = (input + output + weights) bytes / time.',
+      '(pooling: 1 per window tap); GB/s = (input + output + weights) bytes / time (max pooling\'s backward: x, dy and dx).',
     `check: forward = max |X - convnd| / max |convnd| over the peers (ok below ${formatSci(AGREEMENT_TOLERANCE)}); ` +
-      'backward = adjoint test <x,dx> = <w,dw> = <conv(x,w),dy>.',
+      'backward = adjoint test <x,dx> = <w,dw> = <conv(x,w),dy> (pooling: <x,dx> = <pool(x),dy>).',
   ];
   const single = result.rows.some((r) => r.threads === threads && Object.values(r.results).some((m) => m.timing?.samples === 1));
   if (single) footnotes.push('† a single call (the first call took longer than the slow-call limit, so it was not repeated).');
