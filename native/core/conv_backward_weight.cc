@@ -100,13 +100,14 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
   for (int a = 0; a < kAxes; ++a)
     axes[a] = forwardAxis(d.in[a], d.kernel[a], d.stride[a], d.dilation[a], d.padBefore[a], d.out[a]);
   const AxisMap &ad = axes[0], &ah = axes[1], &aw = axes[2];
-  const WeightGradKernel& kernel = kernels.weightGrad;
+  const int64_t Kg = d.outPerGroup(), Cg = d.inPerGroup();
+  const bool narrow = kernels.weightGradNarrow.kWidth > 0 && Kg <= kernels.weightGradNarrow.kWidth;
+  const WeightGradKernel& kernel = narrow ? kernels.weightGradNarrow : kernels.weightGrad;
   const int nc = kernel.columns;
   // The reduction over a row's positions runs inside the kernel, so a tile may be a whole
   // output row (up to kTaskWidth): longer register-resident reductions, fewer row fills.
   const int64_t T = std::min(aw.count, kTaskWidth);
   const RowLayout layout = makeRowLayout(aw, T, kernels);
-  const int64_t Kg = d.outPerGroup(), Cg = d.inPerGroup();
   const int64_t kPadded = roundUp(Kg, kernel.kWidth);
   const int64_t tD = ad.taps(), tH = ah.taps(), tW = aw.taps();
   const int64_t rowsPerChannel = tD * tH;

@@ -530,6 +530,7 @@ KernelTable makeKernelTable(const char* isa, void (*copyStride2)(float*, const f
   fillChannelTiles<V, ChannelNK, ChannelNP>(t.channelTile.fn);
   t.transposeOut = &transposeOut<V>;
   t.weightGrad = {GradNC, GradNK * V::lanes, &weightGradTile<V, GradNC, GradNK>};
+  t.weightGradNarrow = {0, 0, nullptr};
   t.weightDotColumns = 8;
   t.lanes = V::lanes;
   t.weightDot = &weightDotTile<V, 1, 8>;
