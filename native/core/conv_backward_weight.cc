@@ -217,7 +217,7 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
     const int64_t colBegin = tiles * split / columnSplits * nc;
     const int64_t colEnd = std::min(cols, tiles * (split + 1) / columnSplits * nc);
     // acc rows past `cols` absorb the padding columns of the last block.
-    const int64_t lanes = kernels.lanes;
+    const int64_t lanes = kernels.weightDotLanes;
     std::vector<float> ownAcc(static_cast<size_t>(partitions > 1 ? 0 : (cols + ncAll) * (dotPath ? Kg * lanes : kPadded)), 0.0f);
     // With partitions, the partition's slot of `partials`, shared by the column splits: each
     // clears its own columns, the last one also the padding rows.

@@ -145,7 +145,8 @@ struct KernelTable {
   // groups half idle, or send them down the dot path: a 3x3x3 16 -> 16 gradient 2.3x slower.
   WeightGradKernel weightGradNarrow;
   int weightDotColumns;
-  int lanes;  // floats a register (the lane count of weightDot's accumulators)
+  int lanes;  // floats a register
+  int weightDotLanes;  // the lane count of weightDot's accumulators (their register width)
   WeightDotFn weightDot;
   WeightDotFn weightDotSingle;  // the same for one column: a group's last few columns
   // weightDot over weightDotBlockChannels channels and weightDotBlockColumns columns at once.

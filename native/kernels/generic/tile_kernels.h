@@ -533,6 +533,7 @@ KernelTable makeKernelTable(const char* isa, void (*copyStride2)(float*, const f
   t.weightGradNarrow = {0, 0, nullptr};
   t.weightDotColumns = 8;
   t.lanes = V::lanes;
+  t.weightDotLanes = V::lanes;
   t.weightDot = &weightDotTile<V, 1, 8>;
   t.weightDotSingle = &weightDotTile<V, 1, 1>;
   t.weightDotBlockChannels = 4;
