@@ -118,6 +118,24 @@ using PoolRowsFn = void (*)(const PoolRowsArgs&);
 using PoolColumnsFn = void (*)(const float* const* rows, const int64_t* firstRow, int64_t count, int64_t n,
                                float* out, int64_t outPitch);
 
+// Max / min pooling backward, separably. The vertical half: best[i] = the extreme of
+// rows[r][i] over r in [0, count) (count >= 1), arg[i] = the first r holding it (as a float),
+// i in [0, n), any n.
+using PoolColumnsArgFn = void (*)(const float* const* rows, int64_t count, int64_t n, float* best, float* arg);
+// The horizontal half, over a row of such (best, arg) pairs: out[u] for u in [0, count) (a
+// multiple of the lane count) = the key arg * keyScale + j of the winning tap j of the cells
+// best[S * u + tapOffsets[j]] (the extreme; among ties the smallest key), S = 1 or 2.
+struct PoolRowsArgArgs {
+  const float* best;
+  const float* arg;
+  const int64_t* tapOffsets;
+  int32_t taps;
+  int64_t count;
+  float keyScale;
+  float* out;
+};
+using PoolRowsArgFn = void (*)(const PoolRowsArgArgs&);
+
 struct KernelTable {
   const char* isa;       // "avx512" | "avx2" | "neon" | "scalar"
   GemmKernel gemmWide;   // many output channels per group
@@ -156,6 +174,8 @@ struct KernelTable {
   PoolTileFn maxPool, minPool, sumPool;
   PoolRowsFn poolRows[3][2];  // [max, min, sum][stride 1, stride 2]
   PoolColumnsFn poolColumns[3];  // [max, min, sum]
+  PoolColumnsArgFn poolColumnsArg[2];  // [max, min]
+  PoolRowsArgFn poolRowsArg[2][2];     // [max, min][stride 1, stride 2]
   // dst[v] = src[2 v] for v < n (stride-2 rows into the row buffer); reads src[0, 2n - 1).
   void (*copyStride2)(float* dst, const float* src, int64_t n);
   // dst[r * dstStride + i] = src[r * srcStride + i] + b for r < rows, i < n (no overlap).
@@ -168,6 +188,9 @@ struct KernelTable {
   // dst[r * dstStride + i] = src[r * srcStride + i] * (rowScale[r] * scale[i]) for r < rows, i < n.
   void (*scaleRows)(float* dst, int64_t dstStride, const float* src, int64_t srcStride, int64_t rows, int64_t n,
                     const float* scale, const float* rowScale);
+  // dst[step * u] += v[u] for u < n (no overlap). At step 2 it may read the floats between
+  // (dst[2u + 1], u < n - 1) and write them back unchanged.
+  void (*addStrided)(float* dst, const float* v, int64_t n, int64_t step);
   // dst[r * dstStride + i] = src[r * srcStride + i] for r < rows, i < n (no overlap).
   void (*copyRows)(float* dst, int64_t dstStride, const float* src, int64_t srcStride, int64_t rows, int64_t n);
   // Peak-rate probe: fmaPeakLoop(n) performs n * fmaFlopsPerIteration flops of pure FMA.

@@ -25,6 +25,7 @@ const convnd::KernelTable& convnd::avx2Kernels() {
     convnd::KernelTable t = convnd::tiles::makeKernelTable<Avx2, 6, 2, 8, 6, 2, 4, 2, 6>("avx2", &copyStride2);
     t.transposeOut = &transposeOut8x8<Avx2>;
     t.addScalarStep2 = &addScalarStep2;
+    t.addStrided = &addStrided8<Avx2>;
     return t;
   }();
   return table;

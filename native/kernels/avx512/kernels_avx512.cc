@@ -82,6 +82,7 @@ const convnd::KernelTable& convnd::avx512Kernels() {
     t.weightDotBlock = &convnd::tiles::weightDotTile<Avx2, 4, 3>;
     t.weightDotLanes = Avx2::lanes;
     t.addScalarStep2 = &addScalarStep2;
+    t.addStrided = &addStrided8<Avx512>;
     return t;
   }();
   return table;

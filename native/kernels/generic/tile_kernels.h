@@ -435,6 +435,67 @@ void poolColumnsRows(const float* const* rows, int64_t rowCount, int64_t n, floa
   }
 }
 
+// Max (IsMax) or min pooling backward, the vertical half of a separable window: for i in
+// [0, n), best[i] = the extreme of rows[r][i] over r in [0, count) (count >= 1) and arg[i] the
+// first r holding it, as a float. The rules of extremePoolTile: a later row wins only by
+// beating the running extreme, a NaN beats any number and is kept.
+template <class V, bool IsMax>
+void poolColumnsArg(const float* const* rows, int64_t count, int64_t n, float* best, float* arg) {
+  constexpr int L = V::lanes;
+  int64_t i = 0;
+  for (; i + L <= n; i += L) {
+    typename V::reg b = V::load(rows[0] + i), a = V::zero();
+    for (int64_t r = 1; r < count; ++r) {
+      const typename V::reg x = V::load(rows[r] + i);
+      const typename V::mask m = V::template beats<IsMax>(x, b);
+      b = V::blend(m, x, b);
+      a = V::blend(m, V::set1(static_cast<float>(r)), a);
+    }
+    V::store(best + i, b);
+    V::store(arg + i, a);
+  }
+  for (; i < n; ++i) {
+    float b = rows[0][i], a = 0.0f;
+    for (int64_t r = 1; r < count; ++r) {
+      const float x = rows[r][i];
+      if ((IsMax ? x > b : x < b) || (x != x && b == b)) {
+        b = x;
+        a = static_cast<float>(r);
+      }
+    }
+    best[i] = b;
+    arg[i] = a;
+  }
+}
+
+// The horizontal half: for u in [0, a.count) (a multiple of the lane count), over taps j, the
+// value best[S * u + tapOffsets[j]] and the key arg[...] * keyScale + j; out[u] = the key of
+// the winner, the extreme with the smallest key among its ties (NaNs tie with NaNs). With
+// keyScale above the last j, that is the first cell of the window in row-major order holding
+// the extreme, as extremePoolTile finds it. Padding holds the fill value and a key larger than
+// any cell's, so it never wins.
+template <class V, bool IsMax, int S>
+void poolRowsArg(const PoolRowsArgArgs& a) {
+  constexpr int L = V::lanes;
+  const typename V::reg scale = V::set1(a.keyScale);
+  auto at = [](const float* p) { return S == 1 ? V::load(p) : V::loadEven(p); };
+  for (int64_t u = 0; u < a.count; u += L) {
+    const int64_t base = S * u;
+    typename V::reg best = at(a.best + base + a.tapOffsets[0]);
+    typename V::reg key = V::mul(at(a.arg + base + a.tapOffsets[0]), scale);
+    for (int32_t j = 1; j < a.taps; ++j) {
+      const typename V::reg v = at(a.best + base + a.tapOffsets[j]);
+      const typename V::reg k = V::add(V::mul(at(a.arg + base + a.tapOffsets[j]), scale), V::set1(static_cast<float>(j)));
+      // Beaten: take the tap; beating: keep; a tie: the smaller key.
+      const typename V::mask beaten = V::template beats<IsMax>(v, best), beating = V::template beats<IsMax>(best, v);
+      const typename V::reg smaller = V::blend(V::template beats<false>(k, key), k, key);
+      key = V::blend(beating, key, V::blend(beaten, k, smaller));
+      best = V::blend(beaten, v, best);
+    }
+    V::store(a.out + u, key);
+  }
+}
+
 // poolColumnsRows for each of a block's output rows in one call (a call a row, 112 floats wide,
 // cost a 3x3 stride-2 max pooling as much again as its loop).
 template <class V, int Kind>
@@ -492,6 +553,17 @@ void addScalarStep2(float* dst, int64_t dstStride, const float* src, int64_t src
                     float b) {
   for (int64_t r = 0; r < rows; ++r, dst += dstStride, src += srcStride)
     for (int64_t i = 0; i < n; ++i) dst[2 * i] = src[i] + b;
+}
+
+// dst[step * u] += v[u] for u < n: one tap of an average pooling's gradient spread along a row.
+// The portable version; AVX2 supplies its own at step 2.
+template <class V>
+void addStrided(float* dst, const float* v, int64_t n, int64_t step) {
+  constexpr int L = V::lanes;
+  int64_t u = 0;
+  if (step == 1)
+    for (; u + L <= n; u += L) V::store(dst + u, V::add(V::load(dst + u), V::load(v + u)));
+  for (; u < n; ++u) dst[step * u] += v[u];
 }
 
 // dst[r * dstStride + i] = src[r * srcStride + i] for r < rows, i < n: a block of short rows in
@@ -552,10 +624,17 @@ KernelTable makeKernelTable(const char* isa, void (*copyStride2)(float*, const f
   t.poolColumns[0] = &poolColumns<V, 0>;
   t.poolColumns[1] = &poolColumns<V, 1>;
   t.poolColumns[2] = &poolColumns<V, 2>;
+  t.poolColumnsArg[0] = &poolColumnsArg<V, true>;
+  t.poolColumnsArg[1] = &poolColumnsArg<V, false>;
+  t.poolRowsArg[0][0] = &poolRowsArg<V, true, 1>;
+  t.poolRowsArg[0][1] = &poolRowsArg<V, true, 2>;
+  t.poolRowsArg[1][0] = &poolRowsArg<V, false, 1>;
+  t.poolRowsArg[1][1] = &poolRowsArg<V, false, 2>;
   t.addScalar = &addScalar<V>;
   t.addScalarStep2 = &addScalarStep2<V>;
   t.scaleRows = &scaleRows<V>;
   t.copyRows = &copyRows<V>;
+  t.addStrided = &addStrided<V>;
   t.fmaFlopsPerIteration = 2 * kFmaChains * V::lanes;
   t.fmaPeakLoop = &fmaPeakLoop<V>;
   return t;
