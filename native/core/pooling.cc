@@ -222,7 +222,7 @@ void poolForwardDirect(const KernelTable& k, const PoolDesc& d, const float* x, 
 // never win; then each output's taps over that row give its winning cell (poolRowsArg), which
 // receives the output's gradient. The winner is the one extremePoolTile finds (the first cell
 // in row-major window order holding the extreme; a NaN wins), so the gradients are the same.
-// Returns false (nothing done) when a window's keys would not be exact in a float.
+// Returns false (nothing done) when a window has more than kMaxKeys keys (see below).
 bool poolBackwardExtremeDirect(const KernelTable& k, const PoolDesc& d, const float* dy, const float* x, float* dx) {
   const int kind = static_cast<int>(d.kind);
   const int64_t s = d.stride[2], W = d.in[2], outW = d.out[2], padBefore = d.padBefore[2];
@@ -270,7 +270,8 @@ bool poolBackwardExtremeDirect(const KernelTable& k, const PoolDesc& d, const fl
     for (int64_t row = 0; row < d.out[0] * d.out[1]; ++row, dyRow += outW) {
       const int64_t* offsets = window.offsets.data() + window.first[static_cast<size_t>(row)];
       const int64_t rowCount = window.first[static_cast<size_t>(row + 1)] - window.first[static_cast<size_t>(row)];
-      if (rowCount > 0 && offsets[rowCount - 1] + W > zeroed) {
+      if (rowCount == 0) continue;  // never: checkPoolDesc rejects windows without input cells
+      if (offsets[rowCount - 1] + W > zeroed) {
         std::fill(dxPlane + zeroed, dxPlane + offsets[rowCount - 1] + W, 0.0f);
         zeroed = offsets[rowCount - 1] + W;
       }
@@ -317,7 +318,7 @@ void poolBackwardAverageDirect(const KernelTable& k, const PoolDesc& d, const fl
     int64_t begin, end, lo, hi;
   };
   std::vector<Block> blocks;
-  int64_t widest = 1;
+  int64_t widest = 1, longestList = 1;  // the most output rows, and list entries, of a block
   for (int64_t i = 0; i < inRows;) {
     Block b{i, i, outRows, 0};
     while (b.end < inRows) {
@@ -333,6 +334,7 @@ void poolBackwardAverageDirect(const KernelTable& k, const PoolDesc& d, const fl
     }
     if (b.hi <= b.lo) b.lo = b.hi = 0;  // rows no window covers: dx is zero there
     widest = std::max(widest, b.hi - b.lo);
+    longestList = std::max(longestList, first[static_cast<size_t>(b.end)] - first[static_cast<size_t>(b.begin)]);
     blocks.push_back(b);
     i = b.end;
   }
@@ -366,7 +368,7 @@ void poolBackwardAverageDirect(const KernelTable& k, const PoolDesc& d, const fl
     if (ws.spread.empty()) {
       ws.scaled.resize(static_cast<size_t>(widest * outW));
       ws.spread.resize(static_cast<size_t>(widest * W));
-      ws.rows.resize(list.size());
+      ws.rows.resize(static_cast<size_t>(longestList));
     }
     const float* dyPlane = dy + plane * d.outVolume();
     float* dxPlane = dx + plane * d.inVolume();
