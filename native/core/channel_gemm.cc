@@ -18,7 +18,6 @@ namespace {
 // channel planes are more than the hardware prefetchers follow.
 constexpr int64_t kChannelSpan = 240;
 constexpr int64_t kFloatsPerLine = 16;
-constexpr int64_t kInPlaceBlockWeightBytes = 18 * 1024;
 
 // Splits `count` positions into tile widths of at most maxWidth: whole tiles, and a remainder
 // too narrow to keep the FMA units busy (below half a tile) merged with the last whole tile
@@ -95,13 +94,13 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
   const RowLayout layout = makeRowLayout(aw, span, kernels);  // unused in place
   const int64_t rowFloats = inPlace ? aw.inStep * span : layout.rowLength;
   int64_t channelsPerChunk = channelChunk(rowsPerChannel, rowFloats, kChannelTileRowsFloats);
-  // Rows read in place lie a channel plane apart, not packed into a cache: the chunk is also
-  // kept to what lets one block's weights stay in L1 beside its rows (32 channels of a 3x3
-  // layer). A 3x3 stride-2 layer ran 5-8% faster on one thread; layers through the row cache
+  // Rows read in place lie a channel plane apart, not packed into a cache: where the kernel set
+  // asks for it (channelInPlaceWeightBytes), the chunk is also kept to what lets one block's
+  // weights stay in L1 beside its rows (see kernel_table.h). Layers through the row cache
   // measured the same or up to 3% slower with the cap, so they keep the larger chunks.
-  if (inPlace)
+  if (inPlace && kernels.channelInPlaceWeightBytes > 0)
     channelsPerChunk = std::max<int64_t>(
-        1, std::min<int64_t>(channelsPerChunk, kInPlaceBlockWeightBytes / (int64_t(mr) * rowsPerChannel * plan.tW * 4)));
+        1, std::min<int64_t>(channelsPerChunk, kernels.channelInPlaceWeightBytes / (int64_t(mr) * rowsPerChannel * plan.tW * 4)));
   // In place, tap j of position t reads input row element inStep * t + offset[j]; rows outside
   // the input read zeros over the same extent.
   const std::vector<int32_t> inPlaceOffsets(aw.offset.begin(), aw.offset.end());

@@ -607,6 +607,7 @@ KernelTable makeKernelTable(const char* isa, void (*copyStride2)(float*, const f
   t.channelTile.mr = ChannelNK * V::lanes;
   t.channelTile.maxPositions = ChannelNP;
   fillChannelTiles<V, ChannelNK, ChannelNP>(t.channelTile.fn);
+  t.channelInPlaceWeightBytes = 18 * 1024;
   t.transposeOut = &transposeOut<V>;
   t.weightGrad = {GradNC, GradNK * V::lanes, &weightGradTile<V, GradNC, GradNK>};
   t.weightGradNarrow = {0, 0, nullptr};
