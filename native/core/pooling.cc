@@ -415,8 +415,6 @@ void poolForward(const KernelTable& k, const PoolDesc& d, const float* x, float*
 }
 
 void poolBackward(const KernelTable& k, const PoolDesc& d, const float* dy, const float* x, float* dx) {
-  const PoolAxes pa = poolAxes(d);
-  const int64_t inVolume = d.inVolume(), outVolume = d.outVolume();
   if (d.kind == PoolKind::Avg) {
     std::vector<double> div[kAxes];
     for (int a = 0; a < kAxes; ++a) div[a] = divisors(d, a);
@@ -424,6 +422,8 @@ void poolBackward(const KernelTable& k, const PoolDesc& d, const float* dy, cons
     return;
   }
   if (d.stride[2] <= 2 && poolBackwardExtremeDirect(k, d, dy, x, dx)) return;
+  const PoolAxes pa = poolAxes(d);
+  const int64_t inVolume = d.inVolume(), outVolume = d.outVolume();
   // Wider strides: each window's winning tap from the tiled forward kernel (argTap).
   std::fill(dx, dx + d.xLength(), 0.0f);
   const int64_t tH = pa.axes[1].taps(), tW = pa.axes[2].taps();

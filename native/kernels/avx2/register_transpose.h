@@ -7,6 +7,7 @@
 #include <immintrin.h>
 #include <algorithm>
 #include "../generic/tile_kernels.h"
+#include "avx2_vector.h"
 
 namespace {
 
@@ -79,21 +80,14 @@ void addScalarStep2(float* dst, int64_t dstStride, const float* src, int64_t src
   }
 }
 
-// addStrided at step 2: each 8 values are added into the even lanes of the 16 floats they span,
-// the odd lanes blended back from what was read (adding zeros would turn a -0 into +0). The
-// last block goes one float at a time, so nothing past dst[2n - 2] is touched.
+// addStrided at step 2: each 8 values are added to the even lanes of the 16 floats they span
+// (a de-interleaving load), which go back in through storeEvenLanes, the odd lanes unchanged.
+// The last block goes one float at a time, so nothing past dst[2n - 2] is touched.
 template <class V>
 void addStrided8(float* dst, const float* v, int64_t n, int64_t step) {
   if (step != 2) return convnd::tiles::addStrided<V>(dst, v, n, step);
-  const __m256i lowHalf = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3), highHalf = _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7);
   int64_t u = 0;
-  for (; u + 8 < n; u += 8) {
-    const __m256 x = _mm256_loadu_ps(v + u);
-    float* d = dst + 2 * u;
-    const __m256 low = _mm256_loadu_ps(d), high = _mm256_loadu_ps(d + 8);
-    _mm256_storeu_ps(d, _mm256_blend_ps(low, _mm256_add_ps(low, _mm256_permutevar8x32_ps(x, lowHalf)), 0x55));
-    _mm256_storeu_ps(d + 8, _mm256_blend_ps(high, _mm256_add_ps(high, _mm256_permutevar8x32_ps(x, highHalf)), 0x55));
-  }
+  for (; u + 8 < n; u += 8) storeEvenLanes(dst + 2 * u, _mm256_add_ps(Avx2::loadEven(dst + 2 * u), _mm256_loadu_ps(v + u)));
   for (; u < n; ++u) dst[2 * u] += v[u];
 }
 

@@ -442,36 +442,35 @@ void poolColumnsRows(const float* const* rows, int64_t rowCount, int64_t n, floa
 template <class V, bool IsMax>
 void poolColumnsArg(const float* const* rows, int64_t count, int64_t n, float* best, float* arg) {
   constexpr int L = V::lanes;
-  int64_t i = 0;
-  for (; i + L <= n; i += L) {
-    typename V::reg b = V::load(rows[0] + i), a = V::zero();
+  // The extreme and its first row over the rows' floats at i, read by load(row + i).
+  auto column = [&](int64_t i, auto load, typename V::reg& b, typename V::reg& a) {
+    b = load(rows[0] + i);
+    a = V::zero();
     for (int64_t r = 1; r < count; ++r) {
-      const typename V::reg x = V::load(rows[r] + i);
+      const typename V::reg x = load(rows[r] + i);
       const typename V::mask m = V::template beats<IsMax>(x, b);
       b = V::blend(m, x, b);
       a = V::blend(m, V::set1(static_cast<float>(r)), a);
     }
+  };
+  typename V::reg b, a;
+  int64_t i = 0;
+  for (; i + L <= n; i += L) {
+    column(i, [](const float* p) { return V::load(p); }, b, a);
     V::store(best + i, b);
     V::store(arg + i, a);
   }
-  if (i < n) {
-    // The last few through partial loads (branches on random data mispredicted often enough
-    // to cost a 2x2x2 pooling's backward a third of its time on 56-float rows).
-    const int rest = static_cast<int>(n - i);
-    typename V::reg b = V::loadPartial(rows[0] + i, rest), a = V::zero();
-    for (int64_t r = 1; r < count; ++r) {
-      const typename V::reg x = V::loadPartial(rows[r] + i, rest);
-      const typename V::mask m = V::template beats<IsMax>(x, b);
-      b = V::blend(m, x, b);
-      a = V::blend(m, V::set1(static_cast<float>(r)), a);
-    }
-    float bestTail[L], argTail[L];
-    V::store(bestTail, b);
-    V::store(argTail, a);
-    for (int u = 0; u < rest; ++u) {
-      best[i + u] = bestTail[u];
-      arg[i + u] = argTail[u];
-    }
+  if (i == n) return;
+  // The last few through partial loads (branches on random data mispredicted often enough to
+  // cost a 2x2x2 pooling's backward a third of its time on 56-float rows).
+  const int rest = static_cast<int>(n - i);
+  column(i, [rest](const float* p) { return V::loadPartial(p, rest); }, b, a);
+  float bestTail[L], argTail[L];
+  V::store(bestTail, b);
+  V::store(argTail, a);
+  for (int u = 0; u < rest; ++u) {
+    best[i + u] = bestTail[u];
+    arg[i + u] = argTail[u];
   }
 }
 
