@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 #include <vector>
+#include "plane_row_order.h"
 #include "row_buffer.h"
 #include "row_cache.h"
 #include "thread_pool.h"
@@ -133,6 +134,7 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
   const int64_t rowWork = kPadded * p.inPerGroup * rowsPerChannel * plan.tW * aw.count / columnCount;
   const int64_t rowCount = p.batch * p.groups * ad.count * ah.count * columnCount;
   const TaskRuns runs(rowWork, rowCount, pool.threads());
+  const PlaneRowOrder order(ad, ah);
 
   // Aligned so that one thread's writes to its buffers' bookkeeping never share a cache
   // line with another's (see poolForwardDirect).
@@ -163,10 +165,9 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
   auto runRow = [&](Workspace& ws, int64_t rowIndex) {
     // As in row mode: consecutive indices walk down the rows of one column, which share
     // input rows through the row cache.
-    int64_t rest = rowIndex;
-    const int64_t th = rest % ah.count; rest /= ah.count;
+    const auto [td, th, blockEnd] = order.at(rowIndex % order.rows());
+    int64_t rest = rowIndex / order.rows();
     const Column& column = columns[static_cast<size_t>(rest % columnCount)]; rest /= columnCount;
-    const int64_t td = rest % ad.count; rest /= ad.count;
     const int64_t g = rest % p.groups;
     const int64_t n = rest / p.groups;
     const float* inGroup = p.input + (n * p.groups + g) * p.inPerGroup * inVolume;
@@ -244,7 +245,7 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
     Workspace& ws = spaces[static_cast<size_t>(worker)];
     if (!ws.acc) {
       if (!inPlace)
-        ws.rows = std::make_unique<RowCache>(ad, ah, aw, layout, p.inPerGroup, std::min(channelsPerChunk, p.inPerGroup), 0.0f);
+        ws.rows = std::make_unique<RowCache>(ad, ah, aw, layout, p.inPerGroup, std::min(channelsPerChunk, p.inPerGroup), 0.0f, order.heldRows());
       // transposeOut may read whole blocks of 8 positions.
       ws.acc.reset(new float[static_cast<size_t>(roundUp(kChannelSpan, 8) * kPadded)]);
     }

@@ -13,6 +13,7 @@
 #include <memory>
 #include <vector>
 #include "ops.h"
+#include "plane_row_order.h"
 #include "reused_buffer.h"
 #include "row_cache.h"
 #include "row_buffer.h"
@@ -141,16 +142,22 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
   const int64_t columnSplits = plan.columnSplits, partitions = plan.partitions;
 
   // Row tile i of the reduction, in the order every task walks them: batch item n, output row
-  // (td, th), tile along the row.
+  // (td, th) in PlaneRowOrder's order, tile along the row.
   struct RowTile {
-    int64_t n, td, th, tile;
+    int64_t n, td, th, tile, blockEnd;
   };
+  // Output rows a register tile's call reduces over together (tileRows), when rows are whole
+  // tiles: the row cache then holds that many windows at once. Same sums, same order.
+  const int64_t tileRows = !dotPath && wTiles == 1 ? std::clamp<int64_t>((kMinGradReduction + T - 1) / T, 1, ah.count) : 1;
+  const PlaneRowOrder order(ad, ah, tileRows);
   auto rowTileAt = [&](int64_t i) {
     RowTile r;
     r.tile = i % wTiles; i /= wTiles;
-    r.th = i % ah.count; i /= ah.count;
-    r.td = i % ad.count;
-    r.n = i / ad.count;
+    const PlaneRowOrder::Row row = order.at(i % order.rows());
+    r.td = row.td;
+    r.th = row.th;
+    r.blockEnd = row.blockEnd;
+    r.n = i / order.rows();
     return r;
   };
 
@@ -163,7 +170,7 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
   const int64_t tileFloats = T * kPadded;
   const bool dyTShared = !dotPath && chunksPerGroup * columnSplits > 1;
   auto transposeRowTile = [&](int64_t g, int64_t rowTile, float* dst) {
-    const auto [n, td, th, tile] = rowTileAt(rowTile);
+    const auto [n, td, th, tile, blockEnd] = rowTileAt(rowTile);
     const int64_t t0 = tile * T, valid = std::min(T, aw.count - t0);
     const float* src = dy + (n * d.outChannels + g * Kg) * outVolume + (td * d.out[1] + th) * d.out[2] + t0;
     // Whole blocks of 8 channels through the ISA's transpose (which may read 8 channels past
@@ -231,21 +238,19 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
     // a row cache: consecutive output rows share all but one of a window's rows (a 3x3x3 16 -> 16
     // layer filled every row 9 times, 30% of its weight gradient).
     std::unique_ptr<RowCache> cache;
-    // Output rows a register tile's call reduces over together (tileRows), when rows are whole
-    // tiles: the cache then holds that many windows at once. Same sums, same order.
-    int64_t tileRows = !dotPath && wTiles == 1 ? std::clamp<int64_t>((kMinGradReduction + T - 1) / T, 1, ah.count) : 1;
+    int64_t callTileRows = tileRows;
     if (!dotPath && !inPlace) {
-      cache = std::make_unique<RowCache>(ad, ah, aw, layout, cEnd - c0, cEnd - c0, 0.0f, tileRows);
+      cache = std::make_unique<RowCache>(ad, ah, aw, layout, cEnd - c0, cEnd - c0, 0.0f, std::max(tileRows, order.heldRows()));
       if (tileRows > 1 && !cache->cached()) {
-        tileRows = 1;
+        callTileRows = 1;
         cache = std::make_unique<RowCache>(ad, ah, aw, layout, cEnd - c0, cEnd - c0, 0.0f);
       }
     }
     // The row tiles' dY transposed, when this task is the only one to read it.
-    ReusedBuffer ownDyT(dotPath || dyTShared ? 0 : tileRows * tileFloats);
+    ReusedBuffer ownDyT(dotPath || dyTShared ? 0 : callTileRows * tileFloats);
     // A set of column pointers per row of a call, each padded with ncAll pointers to zeros.
     const int64_t colsPitch = cols + ncAll;
-    std::vector<const float*> colPtr(static_cast<size_t>(tileRows * colsPitch), zeros.data());
+    std::vector<const float*> colPtr(static_cast<size_t>(callTileRows * colsPitch), zeros.data());
     const float* xGroupBase = x + g * Cg * inVolume;
     // For output row (td, th) of batch item n, gets the filled row of each channel in [c0, cEnd)
     // and window row from rowOf(c, ih, input, slot) (input: the input row, or null outside
@@ -349,12 +354,12 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
     // Each call's rows: consecutive output rows of one (batch item, D row), each a whole tile.
     int64_t callRows = 1;
     for (int64_t rowTile = rowTiles * partition / partitions; rowTile < rowEnd; rowTile += callRows) {
-      const auto [n, td, th, tile] = rowTileAt(rowTile);
+      const auto [n, td, th, tile, blockEnd] = rowTileAt(rowTile);
       const int64_t t0 = tile * T;
       // Positions past the row's end read real input cells (which may hold inf): they
       // are left out of the sums, not multiplied by a zero dy.
       const int64_t valid = std::min(T, aw.count - t0);
-      callRows = std::min({tileRows, rowEnd - rowTile, ah.count - th});
+      callRows = std::min({callTileRows, rowEnd - rowTile, blockEnd - th});
       const float* tileDy = nullptr;
       if (dyTShared) {
         tileDy = dyT.data() + (g * rowTiles + rowTile) * tileFloats;

@@ -6,6 +6,7 @@
 #include "band_gemm.h"
 #include "channel_gemm.h"
 #include "gemm_plan.h"
+#include "plane_row_order.h"
 #include "row_buffer.h"
 #include "row_cache.h"
 #include "thread_pool.h"
@@ -39,6 +40,7 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
   // Each task is a contiguous run of rows: consecutive rows share input rows through the
   // row cache.
   const TaskRuns runs(rowWork, rowCount, pool.threads());
+  const PlaneRowOrder order(ad, ah);
 
   // Aligned so that one thread's writes to its buffers' bookkeeping never share a cache
   // line with another's (see poolForwardDirect).
@@ -57,10 +59,9 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
   auto runRow = [&](Workspace& ws, int64_t rowIndex) {
     // Consecutive indices walk down the rows of one column chunk, so that the row cache of
     // a task sees the rows it shares with the previous output row.
-    int64_t rest = rowIndex;
-    const int64_t th = rest % ah.count; rest /= ah.count;
+    const auto [td, th, blockEnd] = order.at(rowIndex % order.rows());
+    int64_t rest = rowIndex / order.rows();
     const int64_t column = rest % chunksPerRow; rest /= chunksPerRow;
-    const int64_t td = rest % ad.count; rest /= ad.count;
     const int64_t g = rest % p.groups;
     const int64_t n = rest / p.groups;
     const int64_t t0 = column * span;
@@ -124,7 +125,7 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
   pool.parallelFor(runs.tasks(), [&](int64_t task, int worker) {
     Workspace& ws = spaces[static_cast<size_t>(worker)];
     if (!ws.rows) {
-      ws.rows = std::make_unique<RowCache>(ad, ah, aw, layout, p.inPerGroup, std::min(channelsPerChunk, p.inPerGroup), 0.0f);
+      ws.rows = std::make_unique<RowCache>(ad, ah, aw, layout, p.inPerGroup, std::min(channelsPerChunk, p.inPerGroup), 0.0f, order.heldRows());
       ws.acc.assign(static_cast<size_t>(tilesPerTask * kPadded * T), 0.0f);
     }
     for (int64_t row = runs.begin(task); row < runs.end(task); ++row) runRow(ws, row);

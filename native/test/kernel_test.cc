@@ -117,7 +117,8 @@ std::vector<ConvDesc> largeConvs() {
       make(100, 13, 1, {3, 300}, {3, 3}, 1, 1),   // 2 tasks a row, 2 channel chunks
       make(300, 20, 1, {2, 300}, {1, 1}, 1, 0),   // pointwise: collapsed to one axis of 600
       make(24, 24, 24, {4, 270}, {3, 3}, 2, 1),   // depthwise, strided
-      make(40, 17, 1, {4, 5, 37}, {3, 3, 3}, 1, 1),
+      make(40, 17, 1, {4, 15, 37}, {3, 3, 3}, 1, 1),  // 3D: H rows in blocks (6, 6, 3; weight gradient 7, 7, 1)
+      make(32, 32, 1, {3, 8, 20}, {3, 3, 3}, 1, 1),   // 3D in channel mode, H rows in blocks of 6 and 2
       make(12, 30, 3, {700}, {5}, 3, 2),          // 1D, grouped, strided
       make(64, 64, 1, {3, 250}, {3, 3}, 1, 1),    // channel mode: 2 columns a row, channel chunks
       make(256, 32, 1, {2, 300}, {1, 1}, 1, 0),   // channel mode, pointwise, in place: columns 208, 208, 184
