@@ -85,7 +85,7 @@ RowSource rowSource(const AxisMap& aw) {
 
 void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const GemmPlan& plan) {
   const AxisMap &ad = p.axes[0], &ah = p.axes[1], &aw = p.axes[2];
-  const ChannelTileKernel& tile = kernels.channelTile;
+  const ChannelTileKernel& tile = *plan.channelTile;
   const int mr = plan.mr;
   const int64_t kPadded = plan.kPadded, rowsPerChannel = plan.rowsPerChannel;
   std::vector<Column> columns = makeColumns(aw, tile);

@@ -22,13 +22,18 @@ constexpr double kTripleEfficiency = 0.93;
 // 10% faster.
 constexpr int64_t kChannelModeMinDepth = 256;
 
-// Channel mode when its tile pads the output channels no more than the wide tile does and
-// every output sums enough products to amortise the transpose.
-bool useChannelMode(const KernelTable& kernels, const WindowedGemm& p) {
+// The channel-mode tile for the problem, or null (row or band mode). Channel mode needs every
+// output to sum enough products to amortise the transpose. The wide tile serves when it pads
+// the output channels no more than the wide row tile does; the narrow one (one register of
+// channels) when it pads less than the row tiles cost (see channelTileNarrow).
+const ChannelTileKernel* chooseChannelTile(const KernelTable& kernels, const WindowedGemm& p, double rowCost) {
   const int64_t depth = p.inPerGroup * p.axes[0].taps() * p.axes[1].taps() * p.axes[2].taps();
-  const int64_t mr = kernels.channelTile.mr;
-  return p.outPerGroup >= mr && roundUp(p.outPerGroup, mr) <= roundUp(p.outPerGroup, kernels.gemmWide.mr) &&
-         depth >= kChannelModeMinDepth;
+  if (depth < kChannelModeMinDepth) return nullptr;
+  const int64_t k = p.outPerGroup;
+  const ChannelTileKernel &wide = kernels.channelTile, &narrow = kernels.channelTileNarrow;
+  if (k >= wide.mr && roundUp(k, wide.mr) <= roundUp(k, kernels.gemmWide.mr)) return &wide;
+  if (narrow.mr > 0 && k >= narrow.mr && static_cast<double>(roundUp(k, narrow.mr)) < rowCost) return &narrow;
+  return nullptr;
 }
 
 // Packed blocks of up to 4 KiB are copied a channel at a time (see packWeights).
@@ -95,30 +100,33 @@ void packWeights(const KernelTable& kernels, const WindowedGemm& p, GemmPlan& pl
 
 GemmPlan makeGemmPlan(const KernelTable& kernels, const WindowedGemm& p) {
   GemmPlan plan;
-  plan.channelMode = useChannelMode(kernels, p);
   plan.kernel = &kernels.gemmWide;
   plan.tail = &kernels.gemmTail;
+  // The row tiles' cost: padded output channels over their rate.
+  const auto cost = [&](const GemmKernel& k, double rate) {
+    return static_cast<double>(roundUp(p.outPerGroup, k.mr)) / rate;
+  };
+  double rowCost = cost(kernels.gemmWide, 1.0);
   if (p.outPerGroup <= 2) {
     // One or two output channels per group (depthwise) would waste most of a wider tile.
     plan.kernel = plan.tail = &kernels.gemmNarrow;
   } else {
     // The tile with the least padded channels over its rate: 8 -> 8 on gemmQuad instead of 12,
     // 32 -> 32 instead of 36, 3 -> 3 on gemmTriple instead of 4; 64 stays on 66.
-    const auto cost = [&](const GemmKernel& k, double rate) {
-      return static_cast<double>(roundUp(p.outPerGroup, k.mr)) / rate;
-    };
-    double best = cost(kernels.gemmWide, 1.0);
-    if (cost(kernels.gemmTriple, kTripleEfficiency) < best) {
-      best = cost(kernels.gemmTriple, kTripleEfficiency);
+    if (cost(kernels.gemmTriple, kTripleEfficiency) < rowCost) {
+      rowCost = cost(kernels.gemmTriple, kTripleEfficiency);
       plan.kernel = &kernels.gemmTriple;
       plan.tail = &kernels.gemmTripleTail;
     }
-    if (cost(kernels.gemmQuad, kQuadEfficiency) < best) {
+    if (cost(kernels.gemmQuad, kQuadEfficiency) < rowCost) {
+      rowCost = cost(kernels.gemmQuad, kQuadEfficiency);
       plan.kernel = &kernels.gemmQuad;
       plan.tail = &kernels.gemmQuadTail;
     }
   }
-  plan.mr = plan.channelMode ? kernels.channelTile.mr : plan.kernel->mr;
+  plan.channelTile = chooseChannelTile(kernels, p, rowCost);
+  plan.channelMode = plan.channelTile != nullptr;
+  plan.mr = plan.channelMode ? plan.channelTile->mr : plan.kernel->mr;
   plan.T = plan.kernel->tileWidth;
   plan.kPadded = roundUp(p.outPerGroup, plan.mr);
   plan.tD = p.axes[0].taps();

@@ -14,6 +14,7 @@ namespace convnd {
 
 struct GemmPlan {
   bool channelMode;          // the transposed tile (channel_gemm.h): mr is its; kernel, tail, T unused
+  const ChannelTileKernel* channelTile;  // channel mode's tile (kernels' wide or narrow one), or null
   const GemmKernel* kernel;  // wide, quad or triple by padded channels, narrow for 1 or 2 a group
   const GemmKernel* tail;    // the same channels over one register of positions
   int mr;

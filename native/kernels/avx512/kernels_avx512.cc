@@ -70,12 +70,14 @@ void copyStride2(float* dst, const float* src, int64_t n) {
 // 55.4 and 59.0 ms). The dot products of few-channel weight gradients run on 256-bit
 // registers: at 16 floats nearly every load of their shifted columns spans two cache lines,
 // and their 7 loads per 12 multiply-adds made the tiny 3 -> 8 gradient 9 µs against 6 on AVX2.
-// Channel mode's in-place chunks are not capped (see kernel_table.h).
+// Channel mode's in-place chunks are not capped (see kernel_table.h). A one-register channel
+// tile (16 channels x 12 positions) serves 16-channel layers.
 // Built on first use, never at load time: the table's construction is compiled with this
 // file's flags, and a CPU without them must never run it (it is called only after cpuid).
 const convnd::KernelTable& convnd::avx512Kernels() {
   static const convnd::KernelTable table = [] {
     convnd::KernelTable t = convnd::tiles::makeKernelTable<Avx512, 12, 2, 8, 12, 2, 4, 2, 12>("avx512", &copyStride2);
+    t.channelTileNarrow = convnd::tiles::makeChannelTile<Avx512, 1, 12>();
     t.weightGradNarrow = {8, 16, &convnd::tiles::weightGradTile<Avx512, 8, 1>};
     t.channelInPlaceWeightBytes = 0;
     t.transposeOut = &transposeOut8x8<Avx512>;

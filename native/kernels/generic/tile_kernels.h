@@ -166,6 +166,17 @@ void fillChannelTiles(GemmTileFn (*fn)[kMaxChannelTilePositions + 1]) {
   if constexpr (NP > 1) fillChannelTiles<V, NK, NP - 1>(fn);
 }
 
+// The transposed tile of NK registers of channels and up to NP positions.
+template <class V, int NK, int NP>
+ChannelTileKernel makeChannelTile() {
+  static_assert(NP <= kMaxChannelTilePositions, "the table holds kMaxChannelTilePositions widths");
+  ChannelTileKernel tile;
+  tile.mr = NK * V::lanes;
+  tile.maxPositions = NP;
+  fillChannelTiles<V, NK, NP>(tile.fn);
+  return tile;
+}
+
 // dst[k * dstStride + u * step] = src[u * srcStride + k] for k < channels, u < positions: the
 // transposed tile's [position][channel] results into NCHW. The portable version; an ISA with
 // register transposes (AVX2) supplies its own.
@@ -602,10 +613,7 @@ KernelTable makeKernelTable(const char* isa, void (*copyStride2)(float*, const f
   t.gemmQuadTail = {4, V::lanes, &gemmTile<V, 4, 1>};
   t.gemmTriple = {3, 3 * V::lanes, &gemmTile<V, 3, 3>};
   t.gemmTripleTail = {3, V::lanes, &gemmTile<V, 3, 1>};
-  static_assert(ChannelNP <= kMaxChannelTilePositions, "the table holds kMaxChannelTilePositions widths");
-  t.channelTile.mr = ChannelNK * V::lanes;
-  t.channelTile.maxPositions = ChannelNP;
-  fillChannelTiles<V, ChannelNK, ChannelNP>(t.channelTile.fn);
+  t.channelTile = makeChannelTile<V, ChannelNK, ChannelNP>();
   t.channelInPlaceWeightBytes = 18 * 1024;
   t.transposeOut = &transposeOut<V>;
   t.weightGrad = {GradNC, GradNK * V::lanes, &weightGradTile<V, GradNC, GradNK>};
