@@ -102,8 +102,10 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
     axes[a] = forwardAxis(d.in[a], d.kernel[a], d.stride[a], d.dilation[a], d.padBefore[a], d.out[a]);
   const AxisMap &ad = axes[0], &ah = axes[1], &aw = axes[2];
   const int64_t Kg = d.outPerGroup(), Cg = d.inPerGroup();
+  // The narrow tile for groups of at most its channels, the wide one for whole multiples of its.
   const bool narrow = kernels.weightGradNarrow.kWidth > 0 && Kg <= kernels.weightGradNarrow.kWidth;
-  const WeightGradKernel& kernel = narrow ? kernels.weightGradNarrow : kernels.weightGrad;
+  const bool wide = kernels.weightGradWide.kWidth > 0 && Kg % kernels.weightGradWide.kWidth == 0;
+  const WeightGradKernel& kernel = narrow ? kernels.weightGradNarrow : wide ? kernels.weightGradWide : kernels.weightGrad;
   const int nc = kernel.columns;
   // The reduction over a row's positions runs inside the kernel, so a tile may be a whole
   // output row (up to kTaskWidth): longer register-resident reductions, fewer row fills.

@@ -65,7 +65,8 @@ void copyStride2(float* dst, const float* src, int64_t n) {
 
 // 12x32 GEMM tile: 24 accumulators + 2 inputs + 1 broadcast of the 32 zmm registers.
 // The one-channel (narrow) tile has 8 accumulators, enough chains to hide FMA latency.
-// Weight gradients of at most 16 channels a group take an 8-column tile one register wide:
+// Weight gradients of 64 channels a group (or a multiple) take a 6-column tile four registers
+// wide (see kernel_table.h), those of at most 16 channels an 8-column tile one register wide:
 // on a 3x3x3 16 -> 16 gradient 8 columns measured faster than 12 or 16 (Zen 4: 51.7 against
 // 55.4 and 59.0 ms). The dot products of few-channel weight gradients run on 256-bit
 // registers: at 16 floats nearly every load of their shifted columns spans two cache lines,
@@ -79,6 +80,7 @@ const convnd::KernelTable& convnd::avx512Kernels() {
     convnd::KernelTable t = convnd::tiles::makeKernelTable<Avx512, 12, 2, 8, 12, 2, 4, 2, 12>("avx512", &copyStride2);
     t.channelTileNarrow = convnd::tiles::makeChannelTile<Avx512, 1, 12>();
     t.weightGradNarrow = {8, 16, &convnd::tiles::weightGradTile<Avx512, 8, 1>};
+    t.weightGradWide = {6, 64, &convnd::tiles::weightGradTile<Avx512, 6, 4>};
     t.channelInPlaceWeightBytes = 0;
     t.transposeOut = &transposeOut8x8<Avx512>;
     t.weightDot = &convnd::tiles::weightDotTile<Avx2, 1, 8>;

@@ -618,6 +618,7 @@ KernelTable makeKernelTable(const char* isa, void (*copyStride2)(float*, const f
   t.transposeOut = &transposeOut<V>;
   t.weightGrad = {GradNC, GradNK * V::lanes, &weightGradTile<V, GradNC, GradNK>};
   t.weightGradNarrow = {0, 0, nullptr};
+  t.weightGradWide = {0, 0, nullptr};
   t.weightDotColumns = 8;
   t.lanes = V::lanes;
   t.weightDotLanes = V::lanes;
