@@ -150,9 +150,9 @@ struct KernelTable {
   GemmKernel gemmTriple, gemmTripleTail;
   ChannelTileKernel channelTile;
   // One register of output channels over channelTile's positions (mr 0: none), for channel
-  // counts channelTile would pad and the row tiles would too or run slowly on: 16 output channels
-  // (a 3-d 16 -> 16 layer, forward and data gradient) ran on AVX-512's 3-5% faster than on
-  // gemmQuad on one thread, 6-7% on two (in-process alternation).
+  // counts channelTile would pad, where it pads less than the row tiles or runs a 3-d window
+  // (see chooseChannelTile): a 3-d 64^3 16 -> 16 layer, forward and data gradient, ran on
+  // AVX-512's 3-5% faster than on gemmQuad on one thread, 6-7% on two.
   ChannelTileKernel channelTileNarrow;
   // Channel mode reading input rows in place (stride 2 with padding, or no padding): the most
   // bytes of packed weights one channel block of a chunk may take, so that they stay in L1
