@@ -26,9 +26,10 @@ constexpr int64_t kChannelModeMinDepth = 256;
 // output to sum enough products to amortise the transpose. The wide tile serves when it pads
 // the output channels no more than the wide row tile does. The narrow one (one register of
 // channels) when it pads less than the row tile (80 channels: 5 x 16 against 7 x 12, a 3x3
-// forward 5% faster), or as little on a 3-d window: there it measured from 1% slower to 18%
-// faster than the row tiles (16 -> 16, 32 -> 16 and 32 -> 48 3x3x3 layers, forward and data
-// gradient), on 2-d and 1-d 16-channel layers 1-12% slower (in-process alternation, one thread).
+// forward 5% faster), or as little on a 3-d window over adjacent D rows: there it measured from
+// 1% slower to 18% faster than the row tiles (16 -> 16, 32 -> 16 and 32 -> 48 3x3x3 layers,
+// forward and data gradient, dilated along H and W or not), but 8-18% slower with a dilation
+// along D, and 1-12% slower on 2-d and 1-d 16-channel layers (in-process alternation, one thread).
 const ChannelTileKernel* chooseChannelTile(const KernelTable& kernels, const WindowedGemm& p, const GemmKernel& rowTile) {
   const int64_t depth = p.inPerGroup * p.axes[0].taps() * p.axes[1].taps() * p.axes[2].taps();
   if (depth < kChannelModeMinDepth) return nullptr;
@@ -37,7 +38,9 @@ const ChannelTileKernel* chooseChannelTile(const KernelTable& kernels, const Win
   if (k >= wide.mr && roundUp(k, wide.mr) <= roundUp(k, kernels.gemmWide.mr)) return &wide;
   if (narrow.mr == 0 || k < narrow.mr) return nullptr;
   const int64_t narrowPadded = roundUp(k, narrow.mr), rowPadded = roundUp(k, rowTile.mr);
-  const bool window3d = p.axes[0].taps() > 1;
+  const AxisMap& ad = p.axes[0];
+  const auto [lowest, highest] = std::minmax_element(ad.offset.begin(), ad.offset.end());
+  const bool window3d = ad.taps() > 1 && *highest - *lowest + 1 == ad.taps();
   return narrowPadded < rowPadded || (window3d && narrowPadded == rowPadded) ? &narrow : nullptr;
 }
 
