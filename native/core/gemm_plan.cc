@@ -25,11 +25,12 @@ constexpr int64_t kChannelModeMinDepth = 256;
 // The channel-mode tile for the problem, or null (row or band mode). Channel mode needs every
 // output to sum enough products to amortise the transpose. The wide tile serves when it pads
 // the output channels no more than the wide row tile does. The narrow one (one register of
-// channels) when it pads less than the row tile (80 channels: 5 x 16 against 7 x 12, a 3x3
-// forward 5% faster), or as little on a 3-d window over adjacent D rows: there it measured from
-// 1% slower to 18% faster than the row tiles (16 -> 16, 32 -> 16 and 32 -> 48 3x3x3 layers,
-// forward and data gradient, dilated along H and W or not), but 8-18% slower with a dilation
-// along D, and 1-12% slower on 2-d and 1-d 16-channel layers (in-process alternation, one thread).
+// channels) when it pads less than the row tile (80 channels: 5 x 16 against 7 x 12; 3x3
+// forward layers of 80 and 112 channels 5-26% faster, a 1-d one the same), or as little on a
+// 3-d window over adjacent D rows: there it measured from 1% slower to 18% faster than the row
+// tiles (16 -> 16, 32 -> 16 and 32 -> 48 3x3x3 layers, forward and data gradient, dilated along
+// H and W or not), but 8-18% slower with a dilation along D, and 1-12% slower on 2-d and 1-d
+// 16-channel layers (in-process alternation, one thread).
 const ChannelTileKernel* chooseChannelTile(const KernelTable& kernels, const WindowedGemm& p, const GemmKernel& rowTile) {
   const int64_t depth = p.inPerGroup * p.axes[0].taps() * p.axes[1].taps() * p.axes[2].taps();
   if (depth < kChannelModeMinDepth) return nullptr;
