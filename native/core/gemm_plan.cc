@@ -25,12 +25,13 @@ constexpr int64_t kChannelModeMinDepth = 256;
 // The channel-mode tile for the problem, or null (row or band mode). Channel mode needs every
 // output to sum enough products to amortise the transpose. The wide tile serves when it pads
 // the output channels no more than the wide row tile does. The narrow one (one register of
-// channels) when it pads less than the row tile (80 channels: 5 x 16 against 7 x 12; 3x3
-// forward layers of 80 and 112 channels 5-26% faster, a 1-d one the same), or as little on a
-// 3-d window over adjacent D rows: there it measured from 1% slower to 18% faster than the row
-// tiles (16 -> 16, 32 -> 16 and 32 -> 48 3x3x3 layers, forward and data gradient, dilated along
-// H and W or not), but 8-18% slower with a dilation along D, and 1-12% slower on 2-d and 1-d
-// 16-channel layers (in-process alternation, one thread).
+// channels) when it pads less than the row tile, or as little as the wide row tile on a layer
+// of several output rows (whose row tiles end each row with a short one), or as little as
+// gemmQuad on a 3-d window over adjacent D rows. Measured against the row tiles (in-process
+// alternation, one thread): 3x3 layers of 48, 80 and 112 channels 1-26% faster, 1-d layers of
+// 80 the same and of 48 5% slower; 3x3x3 layers of 16 -> 16, 32 -> 16 and 32 -> 48 from 1%
+// slower to 18% faster (forward and data gradient, dilated along H and W or not), but 8-18%
+// slower with a dilation along D; 2-d and 1-d 16-channel layers 1-12% slower than on gemmQuad.
 const ChannelTileKernel* chooseChannelTile(const KernelTable& kernels, const WindowedGemm& p, const GemmKernel& rowTile) {
   const int64_t depth = p.inPerGroup * p.axes[0].taps() * p.axes[1].taps() * p.axes[2].taps();
   if (depth < kChannelModeMinDepth) return nullptr;
@@ -42,7 +43,9 @@ const ChannelTileKernel* chooseChannelTile(const KernelTable& kernels, const Win
   const AxisMap& ad = p.axes[0];
   const auto [lowest, highest] = std::minmax_element(ad.offset.begin(), ad.offset.end());
   const bool window3d = ad.taps() > 1 && *highest - *lowest + 1 == ad.taps();
-  return narrowPadded < rowPadded || (window3d && narrowPadded == rowPadded) ? &narrow : nullptr;
+  const bool severalRows = p.axes[0].count > 1 || p.axes[1].count > 1;
+  const bool asLittle = narrowPadded == rowPadded && ((&rowTile == &kernels.gemmWide && severalRows) || window3d);
+  return narrowPadded < rowPadded || asLittle ? &narrow : nullptr;
 }
 
 // Packed blocks of up to 4 KiB are copied a channel at a time (see packWeights).
