@@ -169,8 +169,8 @@ struct KernelTable {
   void (*transposeOut)(float* dst, int64_t dstStride, int64_t step, const float* src, int64_t srcStride,
                        int64_t channels, int64_t positions);
   WeightGradKernel weightGrad;
-  // A tile one register of output channels wide, for groups of at most that many (kWidth 0:
-  // none, weightGrad serves every group). AVX-512's 32-channel weightGrad would leave 16-channel
+  // A tile one register of output channels wide, for groups it pads less than weightGrad (kWidth
+  // 0: none, weightGrad serves every group). AVX-512's 32-channel weightGrad would leave 16-channel
   // groups half idle, or send them down the dot path: a 3x3x3 16 -> 16 gradient 2.3x slower.
   WeightGradKernel weightGradNarrow;
   // A tile of more output channels and fewer columns, for groups whose channels are a whole
