@@ -42,14 +42,16 @@ AxisMap dataGradientAxis(const ConvDesc& d, int a, int64_t phase) {
   return backwardDataAxis(d.in[a], d.kernel[a], d.stride[a], d.dilation[a], d.padBefore[a], d.out[a], phase);
 }
 
-void runDataGradient(const KernelTable& k, const ConvDesc& desc, const float* dy, const float* w,
-                     const WeightStrides& forwardStrides, const float* bias, float* dx) {
+// Every stride phase of dx runs as its own windowed GEMM (or, with few input channels a group,
+// the row's phases merged into one: merged_phases.h).
+void convBackwardData(const KernelTable& k, const ConvDesc& desc, const float* dy, const float* w,
+                      const float* bias, float* dx) {
   const ConvDesc d = collapsePointwise(desc);
-  if (runMergedRowPhases(k, d, dy, w, forwardStrides, bias, dx)) return;
+  const WeightStrides f = forwardWeightStrides(d);
+  if (runMergedRowPhases(k, d, dy, w, f, bias, dx)) return;
   // Roles swap: dy is the input (K channels), dx the output (C channels), and the weight is
   // read transposed, w[g][k][c] as W(g, c, k). Each stride phase of dx is its own stride-1
   // problem over the taps that reach it, so no inserted zeros are ever multiplied.
-  const WeightStrides& f = forwardStrides;
   WindowedGemm p;
   p.batch = d.batch;
   p.groups = d.groups;
@@ -68,11 +70,6 @@ void runDataGradient(const KernelTable& k, const ConvDesc& desc, const float* dy
         for (int a = 0; a < kAxes; ++a) p.axes[a] = dataGradientAxis(d, a, phase[a]);
         runWindowedGemm(k, p);
       }
-}
-
-void convBackwardData(const KernelTable& k, const ConvDesc& d, const float* dy, const float* w,
-                      const float* bias, float* dx) {
-  runDataGradient(k, d, dy, w, forwardWeightStrides(d), bias, dx);
 }
 
 void convBackwardBias(const ConvDesc& d, const float* dy, float* db) {

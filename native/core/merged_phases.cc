@@ -21,9 +21,7 @@ bool runMergedRowPhases(const KernelTable& kernels, const ConvDesc& d, const flo
                         const WeightStrides& f, const float* bias, float* dx) {
   const int64_t phases = std::min(d.stride[2], d.in[2]);
   const int64_t Cg = d.inPerGroup(), Kg = d.outPerGroup(), V = phases * Cg;
-  // Pooling's shared unit weights (zero channel strides) keep the plain phases: memory-bound,
-  // they gain nothing from the merge and would pay its extra pass.
-  if (phases < 2 || V > kMaxMergedChannels || f.inChannel == 0 || f.outChannel == 0) return false;
+  if (phases < 2 || V > kMaxMergedChannels) return false;
 
   // Each phase's taps along the row, and the union of their offsets into dY.
   std::vector<AxisMap> rowPhases;

@@ -12,7 +12,8 @@
 namespace convnd {
 
 // Runs the data gradient of `d` (collapsed) that way and returns true, or returns false
-// (nothing written) where it does not apply. Arguments as runDataGradient's.
+// (nothing written) where it does not apply. Arguments as convBackwardData's, with the forward
+// weight's strides (element (g, k, c, r) at w[g*group + k*outChannel + c*inChannel + r...*axis]).
 bool runMergedRowPhases(const KernelTable& kernels, const ConvDesc& d, const float* dy, const float* w,
                         const WeightStrides& forwardStrides, const float* bias, float* dx);
 

@@ -123,6 +123,21 @@ WindowRows windowRows(const PoolDesc& d) {
   return w;
 }
 
+// Average pooling's divisors as reciprocals (multiplying: within 2e-7 of dividing, and
+// vectorised): per position along the row, and per output row (over D x H).
+struct AverageScales {
+  std::vector<float> inverseW, rowScale;
+};
+
+AverageScales averageScales(const PoolDesc& d, const std::vector<double>* div) {
+  AverageScales a;
+  for (double count : div[2]) a.inverseW.push_back(static_cast<float>(1.0 / count));
+  for (int64_t od = 0; od < d.out[0]; ++od)
+    for (int64_t oh = 0; oh < d.out[1]; ++oh)
+      a.rowScale.push_back(static_cast<float>(1.0 / (div[0][static_cast<size_t>(od)] * div[1][static_cast<size_t>(oh)])));
+  return a;
+}
+
 // Forward pooling with stride 1 or 2 along the innermost axis, separably: per output row, the
 // window's input rows are first reduced into one row (poolColumns, contiguous and vectorised),
 // written between fill values that stand for the padding (-inf for max, +inf for min, 0 for
@@ -159,21 +174,13 @@ void poolForwardDirect(const KernelTable& k, const PoolDesc& d, const float* x, 
   // block (each reads s floats more).
   const int64_t blockOutputs = roundUp(blockRows * outPitch, k.lanes);
   const int64_t bufferFloats = blockOutputs * s + tapOffset.back() + s;
-  std::vector<float> inverseW;
-  if (kind == 2)
-    for (double count : div[2]) inverseW.push_back(static_cast<float>(1.0 / count));
   // Per output row, computed once for every plane: which input rows its window covers and, for
   // averages, its scale. Working these out per plane and row (divisions, bounds checks, vector
   // pushes) was a fifth of the instructions of a 3x3 stride-2 max pooling.
   const WindowRows window = windowRows(d);
   const std::vector<int64_t>& rowOffsets = window.offsets;
   const std::vector<int64_t>& firstRow = window.first;
-  std::vector<float> rowScale;
-  // Multiplying by reciprocals: within 2e-7 of dividing, and vectorised.
-  if (kind == 2)
-    for (int64_t od = 0; od < d.out[0]; ++od)
-      for (int64_t oh = 0; oh < d.out[1]; ++oh)
-        rowScale.push_back(static_cast<float>(1.0 / (div[0][static_cast<size_t>(od)] * div[1][static_cast<size_t>(oh)])));
+  const AverageScales scales = kind == 2 ? averageScales(d, div) : AverageScales{};
   const int64_t rowsPerWindow = d.kernel[0] * d.kernel[1];
   const float fill = kind == 0 ? -INFINITY : kind == 1 ? INFINITY : 0.0f;
   // Each thread's buffers on their own cache lines: a neighbour's writes to its vectors made
@@ -209,7 +216,7 @@ void poolForwardDirect(const KernelTable& k, const PoolDesc& d, const float* x, 
       const float* src = ws.reduced.data();
       float* yRow = yPlane + row0 * outW;
       if (kind == 2)
-        k.scaleRows(yRow, outW, src, outPitch, count, outW, inverseW.data(), rowScale.data() + row0);
+        k.scaleRows(yRow, outW, src, outPitch, count, outW, scales.inverseW.data(), scales.rowScale.data() + row0);
       else
         k.copyRows(yRow, outW, src, outPitch, count, outW);
     }
@@ -338,14 +345,10 @@ void poolBackwardAverageDirect(const KernelTable& k, const PoolDesc& d, const fl
     blocks.push_back(b);
     i = b.end;
   }
-  // Each output's gradient is scaled by the reciprocals of its divisors (within 2e-7 of
-  // dividing, as in the forward), then spread tap by tap: tap j of positions [u0, u1) lands
-  // inside the row, at s * u + j * dilation - padBefore.
-  std::vector<float> inverseW, rowScale;
-  for (double count : div[2]) inverseW.push_back(static_cast<float>(1.0 / count));
-  for (int64_t od = 0; od < d.out[0]; ++od)
-    for (int64_t oh = 0; oh < d.out[1]; ++oh)
-      rowScale.push_back(static_cast<float>(1.0 / (div[0][static_cast<size_t>(od)] * div[1][static_cast<size_t>(oh)])));
+  // Each output's gradient is scaled by the reciprocals of its divisors, as in the forward,
+  // then spread tap by tap: tap j of positions [u0, u1) lands inside the row, at
+  // s * u + j * dilation - padBefore.
+  const AverageScales scales = averageScales(d, div);
   struct TapRun {
     int64_t offset, u0, u1;
   };
@@ -373,7 +376,8 @@ void poolBackwardAverageDirect(const KernelTable& k, const PoolDesc& d, const fl
     const float* dyPlane = dy + plane * d.outVolume();
     float* dxPlane = dx + plane * d.inVolume();
     for (const Block& b : blocks) {
-      k.scaleRows(ws.scaled.data(), outW, dyPlane + b.lo * outW, outW, b.hi - b.lo, outW, inverseW.data(), rowScale.data() + b.lo);
+      k.scaleRows(ws.scaled.data(), outW, dyPlane + b.lo * outW, outW, b.hi - b.lo, outW, scales.inverseW.data(),
+                  scales.rowScale.data() + b.lo);
       std::fill(ws.spread.begin(), ws.spread.begin() + (b.hi - b.lo) * W, 0.0f);
       for (int64_t o = b.lo; o < b.hi; ++o) {
         float* row = ws.spread.data() + (o - b.lo) * W;

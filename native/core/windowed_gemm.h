@@ -35,13 +35,4 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& problem);
 // Axis a of stride phase `phase` of the data gradient of the forward problem `d`.
 AxisMap dataGradientAxis(const ConvDesc& d, int a, int64_t phase);
 
-// The data gradient of the forward problem `d` whose weight element (g, k, c, r) lives at
-// w[g*group + k*outChannel + c*inChannel + r...*axis] (`forwardStrides` in forward terms):
-// every stride phase of dx run as its own windowed GEMM (or, with few input channels a group,
-// the row's phases merged into one: merged_phases.h). Pooling's average backward uses it with
-// one set of unit weights shared by all planes (zero group and channel strides).
-void runDataGradient(const KernelTable& kernels, const ConvDesc& d, const float* dy,
-                     const float* w, const WeightStrides& forwardStrides, const float* bias,
-                     float* dx);
-
 }  // namespace convnd

@@ -5,7 +5,6 @@
 // copy is compiled with its own flags and keeps internal linkage.
 #pragma once
 #include <immintrin.h>
-#include <algorithm>
 #include "../generic/tile_kernels.h"
 #include "avx2_vector.h"
 
@@ -21,7 +20,8 @@ inline void storeEvenLanes(float* d, __m256 v) {
 
 // How many of `rows` rows `strideFloats` apart share each set of a 32 KiB, 8-way L1 (64 sets of
 // 64-byte lines) under one column: rows a whole number of lines apart fall into 64 / gcd(lines,
-// 64) sets; rows that shift within the line use every set.
+// 64) sets; rows that shift within the line use every set. (A loop, not std::gcd: no standard
+// template is instantiated in ISA-compiled code, see tile_kernels.h.)
 inline int64_t rowsPerL1Set(int64_t strideFloats, int64_t rows) {
   if (strideFloats % 16 != 0) return rows / 64;
   int64_t a = strideFloats / 16 % 64, b = 64;
@@ -86,7 +86,7 @@ void transposeOut8x8(float* dst, int64_t dstStride, int64_t step, const float* s
         alignas(32) float tmp[8];
         for (int i = 0; i < 8; ++i) {
           _mm256_store_ps(tmp, c[i]);
-          for (int64_t v = 0; v < std::min<int64_t>(8, positions - u); ++v) dst[(k + i) * dstStride + (u + v) * step] = tmp[v];
+          for (int64_t v = 0; v < 8 && u + v < positions; ++v) dst[(k + i) * dstStride + (u + v) * step] = tmp[v];
         }
       }
     }
