@@ -34,6 +34,7 @@
         'native/core/gemm_plan.cc',
         'native/core/isa_dispatch.cc',
         'native/core/merged_phases.cc',
+        'native/core/padded_input.cc',
         'native/core/plane_row_order.cc',
         'native/core/pooling.cc',
         'native/core/reference.cc',

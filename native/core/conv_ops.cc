@@ -1,8 +1,11 @@
 // Convolution forward, data gradient (and transposed convolution) on the windowed GEMM.
 #include <algorithm>
 #include <cstring>
+#include <vector>
 #include "merged_phases.h"
 #include "ops.h"
+#include "padded_input.h"
+#include "reused_buffer.h"
 #include "windowed_gemm.h"
 
 namespace convnd {
@@ -35,7 +38,10 @@ void convForward(const KernelTable& k, const ConvDesc& desc, const float* x, con
   p.weights = w;
   p.weightStrides = forwardWeightStrides(d);
   p.bias = b;
-  runWindowedGemm(k, p);
+  std::vector<WindowedGemm> problem{p};
+  ReusedBuffer padded;
+  readPaddedInput(k, problem, padded);
+  runWindowedGemm(k, problem.front());
 }
 
 AxisMap dataGradientAxis(const ConvDesc& d, int a, int64_t phase) {
@@ -63,13 +69,18 @@ void convBackwardData(const KernelTable& k, const ConvDesc& desc, const float* d
   p.weightStrides = {f.group, f.inChannel, f.outChannel, {f.axis[0], f.axis[1], f.axis[2]}};
   p.bias = bias;
   for (int a = 0; a < kAxes; ++a) p.outExtent[a] = d.in[a];
+  std::vector<WindowedGemm> phases;
   for (int64_t pd = 0; pd < std::min(d.stride[0], d.in[0]); ++pd)
     for (int64_t ph = 0; ph < std::min(d.stride[1], d.in[1]); ++ph)
       for (int64_t pw = 0; pw < std::min(d.stride[2], d.in[2]); ++pw) {
         const int64_t phase[kAxes] = {pd, ph, pw};
         for (int a = 0; a < kAxes; ++a) p.axes[a] = dataGradientAxis(d, a, phase[a]);
-        runWindowedGemm(k, p);
+        phases.push_back(p);
       }
+  // One padded copy of dY serves every phase.
+  ReusedBuffer padded;
+  readPaddedInput(k, phases, padded);
+  for (const WindowedGemm& phase : phases) runWindowedGemm(k, phase);
 }
 
 void convBackwardBias(const ConvDesc& d, const float* dy, float* db) {

@@ -108,32 +108,43 @@ void packWeights(const KernelTable& kernels, const WindowedGemm& p, GemmPlan& pl
   }, p.groups * blocksPerGroup * plan.blockFloats * 4);
 }
 
-}  // namespace
-
-GemmPlan makeGemmPlan(const KernelTable& kernels, const WindowedGemm& p) {
-  GemmPlan plan;
+// Row mode's tile (and its one-register tail) for the problem's output channels.
+void chooseRowTile(const KernelTable& kernels, const WindowedGemm& p, GemmPlan& plan) {
   plan.kernel = &kernels.gemmWide;
   plan.tail = &kernels.gemmTail;
   if (p.outPerGroup <= 2) {
     // One or two output channels per group (depthwise) would waste most of a wider tile.
     plan.kernel = plan.tail = &kernels.gemmNarrow;
-  } else {
-    // The tile with the least padded channels over its rate: 8 -> 8 on gemmQuad instead of 12,
-    // 32 -> 32 instead of 36, 3 -> 3 on gemmTriple instead of 4; 64 stays on 66.
-    const auto cost = [&](const GemmKernel& k, double rate) {
-      return static_cast<double>(roundUp(p.outPerGroup, k.mr)) / rate;
-    };
-    double best = cost(kernels.gemmWide, 1.0);
-    if (cost(kernels.gemmTriple, kTripleEfficiency) < best) {
-      best = cost(kernels.gemmTriple, kTripleEfficiency);
-      plan.kernel = &kernels.gemmTriple;
-      plan.tail = &kernels.gemmTripleTail;
-    }
-    if (cost(kernels.gemmQuad, kQuadEfficiency) < best) {
-      plan.kernel = &kernels.gemmQuad;
-      plan.tail = &kernels.gemmQuadTail;
-    }
+    return;
   }
+  // The tile with the least padded channels over its rate: 8 -> 8 on gemmQuad instead of 12,
+  // 32 -> 32 instead of 36, 3 -> 3 on gemmTriple instead of 4; 64 stays on 66.
+  const auto cost = [&](const GemmKernel& k, double rate) {
+    return static_cast<double>(roundUp(p.outPerGroup, k.mr)) / rate;
+  };
+  double best = cost(kernels.gemmWide, 1.0);
+  if (cost(kernels.gemmTriple, kTripleEfficiency) < best) {
+    best = cost(kernels.gemmTriple, kTripleEfficiency);
+    plan.kernel = &kernels.gemmTriple;
+    plan.tail = &kernels.gemmTripleTail;
+  }
+  if (cost(kernels.gemmQuad, kQuadEfficiency) < best) {
+    plan.kernel = &kernels.gemmQuad;
+    plan.tail = &kernels.gemmQuadTail;
+  }
+}
+
+}  // namespace
+
+bool runsInChannelMode(const KernelTable& kernels, const WindowedGemm& p) {
+  GemmPlan plan;
+  chooseRowTile(kernels, p, plan);
+  return chooseChannelTile(kernels, p, *plan.kernel) != nullptr;
+}
+
+GemmPlan makeGemmPlan(const KernelTable& kernels, const WindowedGemm& p) {
+  GemmPlan plan;
+  chooseRowTile(kernels, p, plan);
   plan.channelTile = chooseChannelTile(kernels, p, *plan.kernel);
   plan.channelMode = plan.channelTile != nullptr;
   plan.mr = plan.channelMode ? plan.channelTile->mr : plan.kernel->mr;

@@ -39,6 +39,9 @@ struct GemmPlan {
 
 GemmPlan makeGemmPlan(const KernelTable& kernels, const WindowedGemm& p);
 
+// Whether makeGemmPlan would choose channel mode (channel_gemm.h) for the problem.
+bool runsInChannelMode(const KernelTable& kernels, const WindowedGemm& p);
+
 // Output channel k of group g, batch item n, output row (td, th): the address of position 0.
 float* outputRow(const WindowedGemm& p, int64_t n, int64_t g, int64_t td, int64_t th, int64_t k);
 

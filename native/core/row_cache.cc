@@ -1,8 +1,8 @@
 #include "row_cache.h"
 
 #include <algorithm>
-#include <numeric>
 #include "prefetch.h"
+#include "tiling.h"
 
 namespace convnd {
 
@@ -16,18 +16,6 @@ int64_t extent(const AxisMap& a) {
   if (a.taps() == 0) return 1;
   const auto [lo, hi] = std::minmax_element(a.offset.begin(), a.offset.end());
   return *hi - *lo + 1;
-}
-
-// Whether rows read in place from consecutive channel planes (planeFloats apart) spread over
-// the sets of a 32 KiB, 8-way L1 (64 sets of 64-byte lines). Planes a multiple of 4 KiB apart
-// (a 1-d signal of 16384, a 64^3 volume) put the same position of every channel in one set,
-// where 8 lines fit: such rows are copied into the cache's own, densely packed buffer instead.
-bool planesSpreadOverL1(int64_t planeFloats) {
-  const int64_t bytes = planeFloats * 4;
-  if (bytes % 64 != 0) return true;  // planes shift within the line: every set gets used
-  const int64_t lines = bytes / 64 % 64;
-  const int64_t sets = 64 / std::gcd(lines == 0 ? int64_t(64) : lines, int64_t(64));
-  return sets >= 16;
 }
 
 int64_t powerOfTwoAtLeast(int64_t v) {
