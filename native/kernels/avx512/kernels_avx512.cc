@@ -61,6 +61,50 @@ void copyStride2(float* dst, const float* src, int64_t n) {
 }
 
 
+// transposeOut at step 1 in 16 x 16 register blocks: each block loads and stores whole 64-byte
+// lines, where the 8 x 8 transpose moves half lines. Rows and columns past the last whole block,
+// and step 2, go through the 8 x 8 one, and the loop order follows its rule (see
+// register_transpose.h). Measured against the 8 x 8 one alone (one thread, in-process
+// alternation): a 1-d k255 weight gradient 3% faster, 1x1 forward and weight gradient 1-3%, 3x3
+// 64 -> 64 forward 1%, the other bench layers the same.
+void transposeOut16x16(float* dst, int64_t dstStride, int64_t step, const float* src, int64_t srcStride, int64_t channels,
+                       int64_t positions) {
+  if (step != 1 || channels < 16 || positions < 16)
+    return transposeOut8x8<Avx512>(dst, dstStride, step, src, srcStride, channels, positions);
+  const int64_t K16 = channels / 16 * 16, U16 = positions / 16 * 16;
+  const int64_t srcCrowding = rowsPerL1Set(srcStride, positions);
+  const bool positionsOuter = srcCrowding > (dstStride <= 64 ? 8 : rowsPerL1Set(dstStride, channels));
+  const int64_t outerEnd = positionsOuter ? U16 : K16, innerEnd = positionsOuter ? K16 : U16;
+  for (int64_t a = 0; a < outerEnd; a += 16)
+    for (int64_t b = 0; b < innerEnd; b += 16) {
+      const int64_t k = positionsOuter ? b : a, u = positionsOuter ? a : b;
+      __m512 r[16], t[16], v[16];
+      for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + (u + i) * srcStride + k);
+      for (int m = 0; m < 8; ++m) {
+        t[2 * m] = _mm512_unpacklo_ps(r[2 * m], r[2 * m + 1]);
+        t[2 * m + 1] = _mm512_unpackhi_ps(r[2 * m], r[2 * m + 1]);
+      }
+      for (int q = 0; q < 4; ++q) {
+        v[4 * q + 0] = _mm512_shuffle_ps(t[4 * q], t[4 * q + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        v[4 * q + 1] = _mm512_shuffle_ps(t[4 * q], t[4 * q + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        v[4 * q + 2] = _mm512_shuffle_ps(t[4 * q + 1], t[4 * q + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        v[4 * q + 3] = _mm512_shuffle_ps(t[4 * q + 1], t[4 * q + 3], _MM_SHUFFLE(3, 2, 3, 2));
+      }
+      for (int s4 = 0; s4 < 4; ++s4) {
+        const __m512 x0 = _mm512_shuffle_f32x4(v[s4], v[4 + s4], 0x88), x1 = _mm512_shuffle_f32x4(v[s4], v[4 + s4], 0xDD);
+        const __m512 y0 = _mm512_shuffle_f32x4(v[8 + s4], v[12 + s4], 0x88), y1 = _mm512_shuffle_f32x4(v[8 + s4], v[12 + s4], 0xDD);
+        _mm512_storeu_ps(dst + (k + s4) * dstStride + u, _mm512_shuffle_f32x4(x0, y0, 0x88));
+        _mm512_storeu_ps(dst + (k + 8 + s4) * dstStride + u, _mm512_shuffle_f32x4(x0, y0, 0xDD));
+        _mm512_storeu_ps(dst + (k + 4 + s4) * dstStride + u, _mm512_shuffle_f32x4(x1, y1, 0x88));
+        _mm512_storeu_ps(dst + (k + 12 + s4) * dstStride + u, _mm512_shuffle_f32x4(x1, y1, 0xDD));
+      }
+    }
+  if (U16 < positions)
+    transposeOut8x8<Avx512>(dst + U16, dstStride, 1, src + U16 * srcStride, srcStride, K16, positions - U16);
+  if (K16 < channels)
+    transposeOut8x8<Avx512>(dst + K16 * dstStride, dstStride, 1, src + K16, srcStride, channels - K16, positions);
+}
+
 }  // namespace
 
 // 12x32 GEMM tile: 24 accumulators + 2 inputs + 1 broadcast of the 32 zmm registers.
@@ -82,7 +126,7 @@ const convnd::KernelTable& convnd::avx512Kernels() {
     t.weightGradNarrow = {8, 16, &convnd::tiles::weightGradTile<Avx512, 8, 1>};
     t.weightGradWide = {6, 64, &convnd::tiles::weightGradTile<Avx512, 6, 4>};
     t.channelInPlaceWeightBytes = 0;
-    t.transposeOut = &transposeOut8x8<Avx512>;
+    t.transposeOut = &transposeOut16x16;
     t.weightDot = &convnd::tiles::weightDotTile<Avx2, 1, 8>;
     t.weightDotSingle = &convnd::tiles::weightDotTile<Avx2, 1, 1>;
     t.weightDotBlock = &convnd::tiles::weightDotTile<Avx2, 4, 3>;
