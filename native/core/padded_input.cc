@@ -18,24 +18,6 @@ constexpr int64_t kMaxPaddedFloats = int64_t(4) << 20;
 // workers for 64K floats or more pays (a 56x56 64-channel input: 215K floats).
 constexpr int64_t kCopyWorkPerFloat = 8;
 
-// Zeros added before and after the input along each axis: enough for every tap of every
-// position of every map given to include().
-struct Margins {
-  int64_t before[kAxes] = {0, 0, 0}, after[kAxes] = {0, 0, 0};
-  void include(int a, const AxisMap& map) {
-    if (map.count == 0) return;
-    for (const int64_t o : map.offset) {
-      before[a] = std::max(before[a], -o);
-      after[a] = std::max(after[a], map.inStep * (map.count - 1) + o - (map.inSize - 1));
-    }
-  }
-  bool any() const {
-    for (int a = 0; a < kAxes; ++a)
-      if (before[a] > 0 || after[a] > 0) return true;
-    return false;
-  }
-};
-
 // Worth it for a 2-d window (several H rows, one D row) in channel mode at unit stride along
 // the row: strided rows are read in place already, the tiles at the edges from copies (a 3x3
 // stride-2 forward measured the same on one thread and 2.6% slower on two when padded).
@@ -45,30 +27,37 @@ bool readsBetterPadded(const KernelTable& kernels, const WindowedGemm& p) {
 
 }  // namespace
 
-bool readPaddedInput(const KernelTable& kernels, std::vector<WindowedGemm>& problems, ReusedBuffer& buffer) {
-  Margins margins;
-  bool worth = false;
-  for (const WindowedGemm& p : problems) {
-    for (int a = 0; a < kAxes; ++a) margins.include(a, p.axes[a]);
-    worth = worth || readsBetterPadded(kernels, p);
+void InputMargins::include(int a, const AxisMap& map) {
+  if (map.count == 0) return;
+  for (const int64_t o : map.offset) {
+    before[a] = std::max(before[a], -o);
+    after[a] = std::max(after[a], map.inStep * (map.count - 1) + o - (map.inSize - 1));
   }
-  if (!worth || !margins.any()) return false;
-  const WindowedGemm& first = problems.front();
-  int64_t inSize[kAxes], padded[kAxes];
-  for (int a = 0; a < kAxes; ++a) {
-    inSize[a] = first.axes[a].inSize;
-    padded[a] = inSize[a] + margins.before[a] + margins.after[a];
-  }
-  const int64_t planes = first.batch * first.groups * first.inPerGroup;
+}
+
+bool InputMargins::any() const {
+  for (int a = 0; a < kAxes; ++a)
+    if (before[a] > 0 || after[a] > 0) return true;
+  return false;
+}
+
+void InputMargins::shift(AxisMap& map, int a) const {
+  map.inSize += before[a] + after[a];
+  for (int64_t& o : map.offset) o += before[a];
+}
+
+const float* copyPadded(const float* input, int64_t planes, const int64_t inSize[kAxes], const InputMargins& margins,
+                        ReusedBuffer& buffer) {
+  int64_t padded[kAxes];
+  for (int a = 0; a < kAxes; ++a) padded[a] = inSize[a] + margins.before[a] + margins.after[a];
   // In doubles: large margins may make the product overflow.
   if (static_cast<double>(planes) * static_cast<double>(padded[0]) * static_cast<double>(padded[1]) *
           static_cast<double>(padded[2]) > static_cast<double>(kMaxPaddedFloats))
-    return false;
+    return nullptr;
   const int64_t planeFloats = padded[0] * padded[1] * padded[2];
-  if (!planesSpreadOverL1(planeFloats)) return false;
+  if (!planesSpreadOverL1(planeFloats)) return nullptr;
 
   buffer = ReusedBuffer(planes * planeFloats);
-  const float* const input = first.input;
   float* const copy = buffer.data();
   const int64_t inVolume = inSize[0] * inSize[1] * inSize[2];
   const int64_t rowBefore = margins.before[2];
@@ -86,12 +75,24 @@ bool readPaddedInput(const KernelTable& kernels, std::vector<WindowedGemm>& prob
         std::fill(row + rowBefore + inSize[2], row + padded[2], 0.0f);
       }
   }, planes * planeFloats * kCopyWorkPerFloat);
+  return copy;
+}
+
+bool readPaddedInput(const KernelTable& kernels, std::vector<WindowedGemm>& problems, ReusedBuffer& buffer) {
+  InputMargins margins;
+  bool worth = false;
+  for (const WindowedGemm& p : problems) {
+    for (int a = 0; a < kAxes; ++a) margins.include(a, p.axes[a]);
+    worth = worth || readsBetterPadded(kernels, p);
+  }
+  if (!worth || !margins.any()) return false;
+  const WindowedGemm& first = problems.front();
+  const int64_t inSize[kAxes] = {first.axes[0].inSize, first.axes[1].inSize, first.axes[2].inSize};
+  const float* copy = copyPadded(first.input, first.batch * first.groups * first.inPerGroup, inSize, margins, buffer);
+  if (!copy) return false;
   for (WindowedGemm& p : problems) {
     p.input = copy;
-    for (int a = 0; a < kAxes; ++a) {
-      p.axes[a].inSize = padded[a];
-      for (int64_t& o : p.axes[a].offset) o += margins.before[a];
-    }
+    for (int a = 0; a < kAxes; ++a) margins.shift(p.axes[a], a);
   }
   return true;
 }
