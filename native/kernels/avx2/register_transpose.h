@@ -33,6 +33,22 @@ inline int64_t rowsPerL1Set(int64_t strideFloats, int64_t rows) {
   return rows / (64 / b);
 }
 
+// Whether transposeOut's outer loop walks the positions (source rows) rather than the channels
+// (destination rows). The inner loop touches one line of every row on its side at one column, and
+// the next column reuses those lines: it walks the side whose rows crowd the L1 sets less. dY's
+// channel planes of a 1-d signal of 16384 floats (64 KiB apart) all fell into one set, and
+// transposing it across them took 15% of a 1-d k3 64 -> 64 weight gradient (6% the other way). A
+// destination of rows at most 4 lines apart (packed weights, transposed dY) is one stream written
+// in order, which holds no set: the source rows then go 8 at a time only when they overflow a set's
+// 8 ways (packing a 512-channel layer's weights, rows 18 KiB apart, 16 a set: 1.5x as fast, its 7x7
+// forward 5-12%; a 64-channel layer's, 2 a set, 60% slower that way). Otherwise every source row at
+// once keeps more misses in flight (8 at a time took 20% longer on a 3x3 128 -> 128 layer's dY, 784
+// floats a plane, from memory).
+inline bool positionsOuter(int64_t dstStride, int64_t srcStride, int64_t channels, int64_t positions) {
+  const int64_t srcCrowding = rowsPerL1Set(srcStride, positions);
+  return srcCrowding > (dstStride <= 64 ? 8 : rowsPerL1Set(dstStride, channels));
+}
+
 // The transposed tile's [position][channel] results into NCHW rows, 8 x 8 at a time through a
 // register transpose (the portable loop's strided single-float reads and writes took 4% of a
 // 3x3 64 -> 64 layer). Positions past the last whole block are read as garbage and not stored.
@@ -44,23 +60,12 @@ void transposeOut8x8(float* dst, int64_t dstStride, int64_t step, const float* s
                      int64_t positions) {
   if (step != 1 && step != 2) return convnd::tiles::transposeOut<V>(dst, dstStride, step, src, srcStride, channels, positions);
   const int64_t wholeChannels = channels / 8 * 8;
-  // The inner loop touches one line of every row on its side at one column, and the next
-  // column reuses those lines: it walks the side whose rows crowd the L1 sets less. dY's
-  // channel planes of a 1-d signal of 16384 floats (64 KiB apart) all fell into one set, and
-  // transposing it across them took 15% of a 1-d k3 64 -> 64 weight gradient (6% the other
-  // way). A destination of rows at most 4 lines apart (packed weights, transposed dY) is one
-  // stream written in order, which holds no set: the source rows then go 8 at a time only when
-  // they overflow a set's 8 ways (packing a 512-channel layer's weights, rows 18 KiB apart, 16 a
-  // set: 1.5x as fast, its 7x7 forward 5-12%; a 64-channel layer's, 2 a set, 60% slower that way).
-  // Otherwise every source row at once keeps more misses in flight (8 at a time took 20% longer
-  // on a 3x3 128 -> 128 layer's dY, 784 floats a plane, from memory).
-  const int64_t srcCrowding = rowsPerL1Set(srcStride, positions);
-  const bool positionsOuter = srcCrowding > (dstStride <= 64 ? 8 : rowsPerL1Set(dstStride, channels));
-  const int64_t outerEnd = positionsOuter ? positions : wholeChannels, innerEnd = positionsOuter ? wholeChannels : positions;
+  const bool positionsFirst = positionsOuter(dstStride, srcStride, channels, positions);
+  const int64_t outerEnd = positionsFirst ? positions : wholeChannels, innerEnd = positionsFirst ? wholeChannels : positions;
   for (int64_t a = 0; a < outerEnd; a += 8)
     for (int64_t b = 0; b < innerEnd; b += 8) {
       // The 8 x 8 block of channels [k, k + 8) and positions [u, u + 8).
-      const int64_t k = positionsOuter ? b : a, u = positionsOuter ? a : b;
+      const int64_t k = positionsFirst ? b : a, u = positionsFirst ? a : b;
       __m256 r[8];
       for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + (u + i) * srcStride + k);
       // 8 x 8 transpose: pairs, then quads, then 128-bit halves.

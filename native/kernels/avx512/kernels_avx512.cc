@@ -63,21 +63,20 @@ void copyStride2(float* dst, const float* src, int64_t n) {
 
 // transposeOut at step 1 in 16 x 16 register blocks: each block loads and stores whole 64-byte
 // lines, where the 8 x 8 transpose moves half lines. Rows and columns past the last whole block,
-// and step 2, go through the 8 x 8 one, and the loop order follows its rule (see
-// register_transpose.h). Measured against the 8 x 8 one alone (one thread, in-process
-// alternation): a 1-d k255 weight gradient 3% faster, 1x1 forward and weight gradient 1-3%, 3x3
-// 64 -> 64 forward 1%, the other bench layers the same.
+// and step 2, go through the 8 x 8 one; the loop order is positionsOuter's (register_transpose.h).
+// Measured against the 8 x 8 one alone (one thread, in-process alternation): a 1-d k255 weight
+// gradient 3% faster, 1x1 forward and weight gradient 1-3%, 3x3 64 -> 64 forward 1%, the other
+// bench layers the same.
 void transposeOut16x16(float* dst, int64_t dstStride, int64_t step, const float* src, int64_t srcStride, int64_t channels,
                        int64_t positions) {
   if (step != 1 || channels < 16 || positions < 16)
     return transposeOut8x8<Avx512>(dst, dstStride, step, src, srcStride, channels, positions);
   const int64_t K16 = channels / 16 * 16, U16 = positions / 16 * 16;
-  const int64_t srcCrowding = rowsPerL1Set(srcStride, positions);
-  const bool positionsOuter = srcCrowding > (dstStride <= 64 ? 8 : rowsPerL1Set(dstStride, channels));
-  const int64_t outerEnd = positionsOuter ? U16 : K16, innerEnd = positionsOuter ? K16 : U16;
+  const bool positionsFirst = positionsOuter(dstStride, srcStride, channels, positions);
+  const int64_t outerEnd = positionsFirst ? U16 : K16, innerEnd = positionsFirst ? K16 : U16;
   for (int64_t a = 0; a < outerEnd; a += 16)
     for (int64_t b = 0; b < innerEnd; b += 16) {
-      const int64_t k = positionsOuter ? b : a, u = positionsOuter ? a : b;
+      const int64_t k = positionsFirst ? b : a, u = positionsFirst ? a : b;
       __m512 r[16], t[16], v[16];
       for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + (u + i) * srcStride + k);
       for (int m = 0; m < 8; ++m) {
