@@ -40,6 +40,7 @@
         'native/core/reference.cc',
         'native/core/reused_buffer.cc',
         'native/core/row_cache.cc',
+        'native/core/staged_rows.cc',
         'native/core/row_buffer.cc',
         'native/core/thread_pool.cc',
         'native/core/windowed_gemm.cc',

@@ -4,8 +4,10 @@
 #include <memory>
 #include <vector>
 #include "plane_row_order.h"
+#include "reused_buffer.h"
 #include "row_buffer.h"
 #include "row_cache.h"
+#include "staged_rows.h"
 #include "thread_pool.h"
 #include "tiling.h"
 
@@ -71,14 +73,20 @@ enum class RowSource {
   // row cache's de-interleaving copy of every input row took 11% of a 3x3 stride-2 layer; this
   // made it 3-5% faster. At stride 1 the row cache's plain copies measured 3-7% faster.
   kInPlaceWithEdgeCopies,
+  // A 2-d window at stride 1 with padding along the row: blocks of rows staged by each task
+  // (staged_rows.h), read in place.
+  kStaged,
   // Through the row cache's padded, phase-split copies.
   kRowCache,
 };
 
-RowSource rowSource(const AxisMap& aw) {
+RowSource rowSource(const WindowedGemm& p, int64_t span) {
+  const AxisMap &ad = p.axes[0], &ah = p.axes[1], &aw = p.axes[2];
   if (aw.inStep > kMaxChannelTileStride) return RowSource::kRowCache;
   if (aw.tapsInside()) return RowSource::kInPlace;
-  return aw.inStep == 2 ? RowSource::kInPlaceWithEdgeCopies : RowSource::kRowCache;
+  if (aw.inStep == 2) return RowSource::kInPlaceWithEdgeCopies;
+  const bool staged = ad.taps() == 1 && ah.taps() > 1 && StagedRows(p, span).storageFloats() <= StagedRows::kMaxStagedFloats;
+  return staged ? RowSource::kStaged : RowSource::kRowCache;
 }
 
 }  // namespace
@@ -89,9 +97,10 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
   const int mr = plan.mr;
   const int64_t kPadded = plan.kPadded, rowsPerChannel = plan.rowsPerChannel;
   std::vector<Column> columns = makeColumns(aw, tile);
-  const RowSource source = rowSource(aw);
-  const bool inPlace = source != RowSource::kRowCache;
   const int64_t span = columns.front().width;
+  const RowSource source = rowSource(p, span);
+  const bool inPlace = source != RowSource::kRowCache;
+  const bool staged = source == RowSource::kStaged;
   const RowLayout layout = makeRowLayout(aw, span, kernels);  // unused in place
   const int64_t rowFloats = inPlace ? aw.inStep * span : layout.rowLength;
   int64_t channelsPerChunk = channelChunk(rowsPerChannel, rowFloats, kChannelTileRowsFloats);
@@ -145,8 +154,13 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
     std::vector<const float*> edgeRows;
     // [position][kPadded]. Not zeroed: the first channel chunk stores every element.
     std::unique_ptr<float[]> acc;
+    std::unique_ptr<StagedRows> staged;  // when staged, with its share of `stagedStorage`
+    float* stagedRows = nullptr;
   };
   std::vector<Workspace> spaces(static_cast<size_t>(pool.threads()));
+  // One buffer for every worker's staged rows, kept by the calling thread from call to call.
+  const int64_t stagedFloats = staged ? StagedRows(p, span).storageFloats() : 0;
+  ReusedBuffer stagedStorage(stagedFloats * pool.threads());
 
   // Copies what the edge tile from position t reads of each of the window's rows into `dst`
   // (edgeFloats a row), zeros outside the input.
@@ -162,28 +176,40 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
     }
   };
 
-  auto runRow = [&](Workspace& ws, int64_t rowIndex) {
+  // rowEnd: the end of the task's run of rows, past which a staged block never reaches.
+  auto runRow = [&](Workspace& ws, int64_t rowIndex, int64_t rowEnd) {
     // As in row mode: consecutive indices walk down the rows of one column, which share
     // input rows through the row cache.
     const auto [td, th, blockEnd] = order.at(rowIndex % order.rows());
     int64_t rest = rowIndex / order.rows();
-    const Column& column = columns[static_cast<size_t>(rest % columnCount)]; rest /= columnCount;
+    const int64_t columnIndex = rest % columnCount; rest /= columnCount;
+    const Column& column = columns[static_cast<size_t>(columnIndex)];
     const int64_t g = rest % p.groups;
     const int64_t n = rest / p.groups;
     const float* inGroup = p.input + (n * p.groups + g) * p.inPerGroup * inVolume;
+    // The rows of one (batch item, group, column, D row) are consecutive indices up to blockEnd.
+    if (staged) ws.staged->ensure(ws.stagedRows, n, g, columnIndex, column.t0, td, th, std::min(blockEnd - th, rowEnd - rowIndex));
 
     GemmTileArgs args;
     args.taps = static_cast<int32_t>(plan.tW);
     args.outStride = kPadded;
     const GemmTileFn* fns = inPlace ? inPlaceTiles : tile.fn[0];
     const int64_t positionStep = inPlace ? aw.inStep : 1;
-    const int64_t firstOffset = inPlace ? aw.inStep * column.t0 : 0;
+    // Staged rows start at the column's first input, as an edge tile's copy does.
+    const int64_t firstOffset = inPlace && !staged ? aw.inStep * column.t0 : 0;
+    const int32_t* tapOffsets = staged ? edgeOffsets.data() : inPlace ? inPlaceOffsets.data() : layout.tapOffset.data();
     bool first = true;
     for (int64_t c0 = 0; c0 < p.inPerGroup || first; c0 += channelsPerChunk) {
       const int64_t cEnd = std::min(p.inPerGroup, c0 + channelsPerChunk);
       args.rowCount = (cEnd - c0) * rowsPerChannel;
       const float* const* rows;
-      if (inPlace) {
+      if (staged) {
+        ws.inPlaceRows.clear();
+        for (int64_t c = c0; c < cEnd; ++c)
+          for (int64_t jh = 0; jh < plan.tH; ++jh)
+            ws.inPlaceRows.push_back(ws.staged->row(ws.stagedRows, c, ah.inStep * th + ah.offset[jh]));
+        rows = ws.inPlaceRows.data();
+      } else if (inPlace) {
         ws.inPlaceRows.clear();
         for (int64_t c = c0; c < cEnd; ++c)
           for (int64_t jd = 0; jd < plan.tD; ++jd)
@@ -228,7 +254,7 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
           } else {
             args.rows = rows;
             args.rowOffset = firstOffset + positionStep * u;
-            args.tapOffsets = inPlace ? inPlaceOffsets.data() : layout.tapOffset.data();
+            args.tapOffsets = tapOffsets;
           }
           args.out = ws.acc.get() + u * kPadded + kb;
           fns[width](args);
@@ -244,12 +270,16 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
   pool.parallelFor(runs.tasks(), [&](int64_t task, int worker) {
     Workspace& ws = spaces[static_cast<size_t>(worker)];
     if (!ws.acc) {
+      if (staged) {
+        ws.staged = std::make_unique<StagedRows>(p, span);
+        ws.stagedRows = stagedStorage.data() + worker * stagedFloats;
+      }
       if (!inPlace)
         ws.rows = std::make_unique<RowCache>(ad, ah, aw, layout, p.inPerGroup, std::min(channelsPerChunk, p.inPerGroup), 0.0f, order.heldRows());
       // transposeOut may read whole blocks of 8 positions.
       ws.acc.reset(new float[static_cast<size_t>(roundUp(kChannelSpan, 8) * kPadded)]);
     }
-    for (int64_t row = runs.begin(task); row < runs.end(task); ++row) runRow(ws, row);
+    for (int64_t row = runs.begin(task); row < runs.end(task); ++row) runRow(ws, row, runs.end(task));
   }, rowWork * rowCount);
 }
 

@@ -38,10 +38,7 @@ void convForward(const KernelTable& k, const ConvDesc& desc, const float* x, con
   p.weights = w;
   p.weightStrides = forwardWeightStrides(d);
   p.bias = b;
-  std::vector<WindowedGemm> problem{p};
-  ReusedBuffer padded;
-  readPaddedInput(k, problem, padded);
-  runWindowedGemm(k, problem.front());
+  runWindowedGemm(k, p);
 }
 
 AxisMap dataGradientAxis(const ConvDesc& d, int a, int64_t phase) {
@@ -77,7 +74,7 @@ void convBackwardData(const KernelTable& k, const ConvDesc& desc, const float* d
         for (int a = 0; a < kAxes; ++a) p.axes[a] = dataGradientAxis(d, a, phase[a]);
         phases.push_back(p);
       }
-  // One padded copy of dY serves every phase.
+  // Several stride phases read one padded copy of dY.
   ReusedBuffer padded;
   readPaddedInput(k, phases, padded);
   for (const WindowedGemm& phase : phases) runWindowedGemm(k, phase);

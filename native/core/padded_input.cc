@@ -79,6 +79,7 @@ const float* copyPadded(const float* input, int64_t planes, const int64_t inSize
 }
 
 bool readPaddedInput(const KernelTable& kernels, std::vector<WindowedGemm>& problems, ReusedBuffer& buffer) {
+  if (problems.size() < 2) return false;  // channel mode stages one problem's rows itself
   InputMargins margins;
   bool worth = false;
   for (const WindowedGemm& p : problems) {

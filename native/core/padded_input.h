@@ -1,15 +1,13 @@
 // A zero-padded copy of an input, made once per call, so that every tap of every output
 // position lies inside it and rows are read in place, where the row cache would copy each padded
-// row and look every window's rows up. Used by 2-d channel-mode layers (forward and every stride
-// phase of the data gradient, one copy of dY for all) and by the weight gradient's register tiles
-// (conv_backward_weight.cc). Measured (one thread, in-process alternation, AVX-512): 3x3 56x56
-// layers' forward and data gradient 2-3% faster (a stride-2 data gradient, whose four phases
-// each filled dY's rows, 4%), batch-8 28x28 2%, 14x14 and 112x112 layers up to 1%; on two
-// threads the same to 2% faster: there the copy takes longer (70 against 45 us for a 64-channel
-// 56x56 input, likely as each thread writes lines the other read in the last call). Not used
-// where it measured slower: 1-d layers in channel mode (k5 and k9, 1-2%), 3-d windows (a 3x3x3
-// 16 -> 16 64^3 volume 4-12%), row and band mode (1-d k3 3%, the 7x7 stem 1%, the tiny 3 -> 8
-// call).
+// row and look every window's rows up. Used where one copy serves several passes: the stride
+// phases of a 2-d data gradient in channel mode (one copy of dY for all: a 3x3 stride-2
+// 128 -> 128 data gradient 4% faster on one thread, the same on two, where the copy takes longer:
+// each thread writes lines the other read in the last call), and the weight gradient's register
+// tiles (conv_backward_weight.cc). A single channel-mode problem stages its rows task by task
+// instead (staged_rows.h). Not used where it measured slower: 1-d layers in channel mode (k5 and
+// k9, 1-2%), 3-d windows (a 3x3x3 16 -> 16 64^3 volume 4-12%), row and band mode (1-d k3 3%, the
+// 7x7 stem 1%, the tiny 3 -> 8 call). (One thread, in-process alternation, AVX-512.)
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -38,8 +36,9 @@ const float* copyPadded(const float* input, int64_t planes, const int64_t inSize
                         ReusedBuffer& buffer);
 
 // Pads the input that `problems` share (one input, batch, group and channel count; their maps
-// may differ, as a data gradient's stride phases do) into `buffer` when that pays (see above),
-// and points every problem at the copy, its maps shifted onto it. Returns whether it did.
+// differ, as a data gradient's stride phases do) into `buffer` when that pays (see above: two
+// problems or more), and points every problem at the copy, its maps shifted onto it. Returns
+// whether it did.
 bool readPaddedInput(const KernelTable& kernels, std::vector<WindowedGemm>& problems, ReusedBuffer& buffer);
 
 }  // namespace convnd

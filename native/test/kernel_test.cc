@@ -128,6 +128,8 @@ std::vector<ConvDesc> largeConvs() {
       make(128, 128, 1, {5, 61}, {3, 3}, 2, 1),   // data gradient phases in channel mode at step 2
       make(10, 7, 1, {20, 32}, {3, 3}, 1, 1),     // band row tiles: 4 channels direct, 3 scattered
       make(100, 7, 1, {20, 32}, {3, 3}, 1, 1),    // band mode (virtual rows) in 3 channel chunks
+      make(32, 32, 1, {3, 5, 9}, {1, 3, 3}, 1, 1),  // staged rows: one task over several D rows, two outside
+      make(64, 64, 2, {6, 20}, {3, 3}, 1, 1),     // staged rows of two groups
   };
 }
 
