@@ -85,7 +85,8 @@ RowSource rowSource(const WindowedGemm& p, int64_t span) {
   if (aw.inStep > kMaxChannelTileStride) return RowSource::kRowCache;
   if (aw.tapsInside()) return RowSource::kInPlace;
   if (aw.inStep == 2) return RowSource::kInPlaceWithEdgeCopies;
-  const bool staged = ad.taps() == 1 && ah.taps() > 1 && StagedRows(p, span).storageFloats() <= StagedRows::kMaxStagedFloats;
+  const bool staged = ad.taps() == 1 && ah.taps() > 1 && aw.taps() > 0 &&
+                      StagedRows(p, span).storageFloats() <= StagedRows::kMaxStagedFloats;
   return staged ? RowSource::kStaged : RowSource::kRowCache;
 }
 

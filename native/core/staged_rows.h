@@ -1,12 +1,13 @@
 // Channel mode's input for a 2-d window at stride 1 with padding along the row: each task copies,
-// for a block of its consecutive output rows, the input rows they read (every channel's, with
-// the zeros around them) once, and the tiles read that copy in place. Against the row cache,
-// which copied the same rows but looked every window's rows up: 3x3 56x56 layers' forward and
-// data gradient 2-3% faster, batch-8 28x28 2% (one thread, in-process alternation, AVX-512).
-// A padded copy of the whole input made once per call (padded_input.h) ran as fast on one thread
-// and within 1% on two, but each thread then reads lines the other wrote: in a stretch where the
-// two vCPUs exchanged data slowly, a 3x3 64 -> 64 56x56 forward took 1.57 ms on two threads with
-// it and 1.16 ms with staged rows, which each thread writes and reads itself.
+// for a block of its consecutive output rows, the input rows they read (every channel's, with the
+// zeros around them) once, and the tiles read that copy in place. The row cache copied the same
+// rows but looked every window's rows up; a padded copy of the whole input made once per call
+// (padded_input.h) measured 2-3% faster than it on 3x3 56x56 layers' forward and data gradient,
+// 1-2% on batch-8 28x28 (one thread, in-process alternation, AVX-512), and staged rows as fast as
+// that copy on one thread and within 1% on two. With the copy, though, each thread reads lines the
+// other wrote: in a stretch where the two vCPUs exchanged data slowly, a 3x3 64 -> 64 56x56 forward
+// took 1.57 ms on two threads with it and 1.16 ms with staged rows, which each thread writes and
+// reads itself.
 #pragma once
 #include <cstdint>
 #include "windowed_gemm.h"
