@@ -108,8 +108,10 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
   // Rows read in place lie a channel plane apart, not packed into a cache: where the kernel set
   // asks for it (channelInPlaceWeightBytes), the chunk is also kept to what lets one block's
   // weights stay in L1 beside its rows (see kernel_table.h). Layers through the row cache
-  // measured the same or up to 3% slower with the cap, so they keep the larger chunks.
-  if (inPlace && kernels.channelInPlaceWeightBytes > 0)
+  // measured the same or up to 3% slower with the cap, so they keep the larger chunks, and so do
+  // staged rows, packed as densely as the row cache's (the cap was tuned on AVX2, where no staged
+  // layer was measured).
+  if (inPlace && !staged && kernels.channelInPlaceWeightBytes > 0)
     channelsPerChunk = std::max<int64_t>(
         1, std::min<int64_t>(channelsPerChunk, kernels.channelInPlaceWeightBytes / (int64_t(mr) * rowsPerChannel * plan.tW * 4)));
   // In place, tap j of position t reads input row element inStep * t + offset[j]; rows outside
