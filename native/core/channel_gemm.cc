@@ -109,8 +109,7 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
   // asks for it (channelInPlaceWeightBytes), the chunk is also kept to what lets one block's
   // weights stay in L1 beside its rows (see kernel_table.h). Layers through the row cache
   // measured the same or up to 3% slower with the cap, so they keep the larger chunks, and so do
-  // staged rows, packed as densely as the row cache's (the cap was tuned on AVX2, where no staged
-  // layer was measured).
+  // staged rows, packed as densely as the row cache's.
   if (inPlace && !staged && kernels.channelInPlaceWeightBytes > 0)
     channelsPerChunk = std::max<int64_t>(
         1, std::min<int64_t>(channelsPerChunk, kernels.channelInPlaceWeightBytes / (int64_t(mr) * rowsPerChannel * plan.tW * 4)));

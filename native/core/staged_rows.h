@@ -7,7 +7,8 @@
 // that copy on one thread and within 1% on two. With the copy, though, each thread reads lines the
 // other wrote: in a stretch where the two vCPUs exchanged data slowly, a 3x3 64 -> 64 56x56 forward
 // took 1.57 ms on two threads with it and 1.16 ms with staged rows, which each thread writes and
-// reads itself.
+// reads itself. With AVX2's kernels (on the same Zen 4), staged rows measured 1-3% faster than the
+// row cache on one thread and 0-3% on two (3x3 56x56 forward and dilated data gradient, batch 8).
 #pragma once
 #include <cstdint>
 #include "windowed_gemm.h"
