@@ -85,9 +85,9 @@ RowSource rowSource(const WindowedGemm& p, int64_t span) {
   if (aw.inStep > kMaxChannelTileStride) return RowSource::kRowCache;
   if (aw.tapsInside()) return RowSource::kInPlace;
   if (aw.inStep == 2) return RowSource::kInPlaceWithEdgeCopies;
-  const bool staged = ad.taps() == 1 && ah.taps() > 1 && aw.taps() > 0 &&
-                      StagedRows(p, span).storageFloats() <= StagedRows::kMaxStagedFloats;
-  return staged ? RowSource::kStaged : RowSource::kRowCache;
+  if (ad.taps() != 1 || ah.taps() < 2 || aw.taps() == 0) return RowSource::kRowCache;
+  const StagedRows staged(p, span);
+  return staged.dense() && staged.storageFloats() <= StagedRows::kMaxStagedFloats ? RowSource::kStaged : RowSource::kRowCache;
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "staged_rows.h"
 
 #include <algorithm>
+#include <vector>
 
 namespace convnd {
 
@@ -24,7 +25,14 @@ StagedRows::StagedRows(const WindowedGemm& p, int64_t span) : p_(p) {
   rowFloats_ = aw.inStep * (span - 1) + (*wHigh - *wLow) + 1;
   const int64_t channelRowFloats = std::max<int64_t>(1, p.inPerGroup * rowFloats_);
   outputRows_ = std::clamp<int64_t>((kBlockFloats / channelRowFloats - windowRows_) / ah.inStep + 1, 1, kMaxBlockRows);
-  storageFloats_ = p.inPerGroup * (ah.inStep * (outputRows_ - 1) + windowRows_) * rowFloats_;
+  const int64_t blockRows = ah.inStep * (outputRows_ - 1) + windowRows_;
+  storageFloats_ = p.inPerGroup * blockRows * rowFloats_;
+  // The rows a full block's windows read, of the blockRows it copies: a large dilation along H
+  // (taps 40 rows apart) would copy every row between the taps for each output row.
+  std::vector<char> read(static_cast<size_t>(blockRows), 0);
+  for (int64_t t = 0; t < outputRows_; ++t)
+    for (const int64_t o : ah.offset) read[static_cast<size_t>(ah.inStep * t + o - hLowest_)] = 1;
+  dense_ = 2 * std::count(read.begin(), read.end(), 1) >= blockRows;
 }
 
 void StagedRows::ensure(float* storage, int64_t n, int64_t g, int64_t column, int64_t t0, int64_t td, int64_t th,

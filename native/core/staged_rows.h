@@ -25,6 +25,10 @@ class StagedRows {
   int64_t storageFloats() const { return storageFloats_; }
   static constexpr int64_t kMaxStagedFloats = int64_t(4) << 20;
 
+  // Whether the windows of a block read at least half the rows it copies (not so for taps many
+  // rows apart, where the row cache fetches just the rows read).
+  bool dense() const { return dense_; }
+
   // Makes `storage` hold output row th of batch item n, group g, D row td, for the column
   // starting at output position t0 (identified by `column`); a new block runs from th for at most
   // `rows` rows (those of the task and of the D row left).
@@ -39,6 +43,7 @@ class StagedRows {
  private:
   const WindowedGemm& p_;
   int64_t lowest_, hLowest_, windowRows_, rowFloats_, outputRows_, storageFloats_;
+  bool dense_;
   // The block staged: output rows [thFirst_, thEnd_) of (n_, g_, column_, td_), input rows
   // ihFirst_ to ihFirst_ + rows_ of each channel.
   int64_t n_ = -1, g_ = -1, column_ = -1, td_ = -1, thFirst_ = 0, thEnd_ = 0, ihFirst_ = 0, rows_ = 0;
