@@ -172,7 +172,7 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
     const int64_t eHi = std::clamp<int64_t>(aw.inSize - firstInput, eLo, edgeFloats);
     for (const float* row : windowRows) {
       std::fill(dst, dst + eLo, 0.0f);
-      std::copy(row + firstInput + eLo, row + firstInput + eHi, dst + eLo);
+      std::copy(row + (firstInput + eLo), row + (firstInput + eHi), dst + eLo);
       std::fill(dst + eHi, dst + edgeFloats, 0.0f);
       dst += edgeFloats;
     }

@@ -9,7 +9,7 @@ namespace {
 
 // A block's copy is kept to about this many floats (1 MiB, in L2 while the tiles read it), and to
 // at most this many output rows: a 64-channel 56-wide layer stages 16 rows (18 input rows a
-// channel, 260 KiB).
+// channel, 261 KiB).
 constexpr int64_t kBlockFloats = 256 * 1024;
 constexpr int64_t kMaxBlockRows = 16;
 
@@ -62,9 +62,9 @@ void StagedRows::ensure(float* storage, int64_t n, int64_t g, int64_t column, in
         std::fill(dst, dst + rowFloats_, 0.0f);
         continue;
       }
-      const float* src = inGroup + c * inVolume + (id * ah.inSize + ih) * aw.inSize + firstInput;
+      const float* row = inGroup + c * inVolume + (id * ah.inSize + ih) * aw.inSize;
       std::fill(dst, dst + eLo, 0.0f);
-      std::copy(src + eLo, src + eHi, dst + eLo);
+      std::copy(row + (firstInput + eLo), row + (firstInput + eHi), dst + eLo);
       std::fill(dst + eHi, dst + rowFloats_, 0.0f);
     }
 }
