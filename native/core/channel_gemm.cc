@@ -80,14 +80,13 @@ enum class RowSource {
   kRowCache,
 };
 
-RowSource rowSource(const WindowedGemm& p, int64_t span) {
-  const AxisMap &ad = p.axes[0], &ah = p.axes[1], &aw = p.axes[2];
+// `staged`: the staged-rows plan of a 2-d window, or null.
+RowSource rowSource(const AxisMap& aw, const StagedRows* staged) {
   if (aw.inStep > kMaxChannelTileStride) return RowSource::kRowCache;
   if (aw.tapsInside()) return RowSource::kInPlace;
   if (aw.inStep == 2) return RowSource::kInPlaceWithEdgeCopies;
-  if (ad.taps() != 1 || ah.taps() < 2 || aw.taps() == 0) return RowSource::kRowCache;
-  const StagedRows staged(p, span);
-  return staged.dense() && staged.storageFloats() <= StagedRows::kMaxStagedFloats ? RowSource::kStaged : RowSource::kRowCache;
+  return staged && staged->dense() && staged->storageFloats() <= StagedRows::kMaxStagedFloats ? RowSource::kStaged
+                                                                                             : RowSource::kRowCache;
 }
 
 }  // namespace
@@ -99,7 +98,10 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
   const int64_t kPadded = plan.kPadded, rowsPerChannel = plan.rowsPerChannel;
   std::vector<Column> columns = makeColumns(aw, tile);
   const int64_t span = columns.front().width;
-  const RowSource source = rowSource(p, span);
+  // Each worker's staged rows start as a copy of this plan (2-d windows only).
+  const std::unique_ptr<StagedRows> stagedPlan =
+      ad.taps() == 1 && ah.taps() > 1 && aw.taps() > 0 ? std::make_unique<StagedRows>(p, span) : nullptr;
+  const RowSource source = rowSource(aw, stagedPlan.get());
   const bool inPlace = source != RowSource::kRowCache;
   const bool staged = source == RowSource::kStaged;
   const RowLayout layout = makeRowLayout(aw, span, kernels);  // unused in place
@@ -161,19 +163,14 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
   };
   std::vector<Workspace> spaces(static_cast<size_t>(pool.threads()));
   // One buffer for every worker's staged rows, kept by the calling thread from call to call.
-  const int64_t stagedFloats = staged ? StagedRows(p, span).storageFloats() : 0;
+  const int64_t stagedFloats = staged ? stagedPlan->storageFloats() : 0;
   ReusedBuffer stagedStorage(stagedFloats * pool.threads());
 
   // Copies what the edge tile from position t reads of each of the window's rows into `dst`
   // (edgeFloats a row), zeros outside the input.
   auto copyEdge = [&](const std::vector<const float*>& windowRows, int64_t t, float* dst) {
-    const int64_t firstInput = aw.inStep * t + lowest;
-    const int64_t eLo = std::clamp<int64_t>(-firstInput, 0, edgeFloats);
-    const int64_t eHi = std::clamp<int64_t>(aw.inSize - firstInput, eLo, edgeFloats);
     for (const float* row : windowRows) {
-      std::fill(dst, dst + eLo, 0.0f);
-      std::copy(row + (firstInput + eLo), row + (firstInput + eHi), dst + eLo);
-      std::fill(dst + eHi, dst + edgeFloats, 0.0f);
+      copyRowPadded(dst, edgeFloats, row, aw.inStep * t + lowest, aw.inSize);
       dst += edgeFloats;
     }
   };
@@ -273,7 +270,7 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
     Workspace& ws = spaces[static_cast<size_t>(worker)];
     if (!ws.acc) {
       if (staged) {
-        ws.staged = std::make_unique<StagedRows>(p, span);
+        ws.staged = std::make_unique<StagedRows>(*stagedPlan);
         ws.stagedRows = stagedStorage.data() + worker * stagedFloats;
       }
       if (!inPlace)

@@ -1,10 +1,10 @@
 #include "padded_input.h"
 
 #include <algorithm>
-#include <cstring>
 #include "gemm_plan.h"
+#include "row_buffer.h"
 #include "thread_pool.h"
-#include "tiling.h"
+#include "l1_sets.h"
 
 namespace convnd {
 
@@ -60,19 +60,13 @@ const float* copyPadded(const float* input, int64_t planes, const int64_t inSize
   buffer = ReusedBuffer(planes * planeFloats);
   float* const copy = buffer.data();
   const int64_t inVolume = inSize[0] * inSize[1] * inSize[2];
-  const int64_t rowBefore = margins.before[2];
   ThreadPool::instance().parallelFor(planes, [&](int64_t plane, int) {
     const float* in = input + plane * inVolume;
     float* row = copy + plane * planeFloats;
     for (int64_t i0 = -margins.before[0]; i0 < inSize[0] + margins.after[0]; ++i0)
       for (int64_t i1 = -margins.before[1]; i1 < inSize[1] + margins.after[1]; ++i1, row += padded[2]) {
-        if (i0 < 0 || i0 >= inSize[0] || i1 < 0 || i1 >= inSize[1]) {
-          std::fill(row, row + padded[2], 0.0f);
-          continue;
-        }
-        std::fill(row, row + rowBefore, 0.0f);
-        std::memcpy(row + rowBefore, in + (i0 * inSize[1] + i1) * inSize[2], static_cast<size_t>(inSize[2]) * sizeof(float));
-        std::fill(row + rowBefore + inSize[2], row + padded[2], 0.0f);
+        const bool inside = i0 >= 0 && i0 < inSize[0] && i1 >= 0 && i1 < inSize[1];
+        copyRowPadded(row, padded[2], inside ? in + (i0 * inSize[1] + i1) * inSize[2] : nullptr, -margins.before[2], inSize[2]);
       }
   }, planes * planeFloats * kCopyWorkPerFloat);
   return copy;

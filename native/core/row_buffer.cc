@@ -74,6 +74,14 @@ void fillSegment(const RowLayout::Segment& seg, const SegmentCopy& copy, const R
   for (int64_t v = vHi; v < seg.length; ++v) dst[v] = fill;
 }
 
+void copyRowPadded(float* dst, int64_t length, const float* row, int64_t first, int64_t inSize) {
+  const int64_t lo = row ? std::clamp<int64_t>(-first, 0, length) : length;
+  const int64_t hi = row ? std::clamp<int64_t>(inSize - first, lo, length) : length;
+  std::fill(dst, dst + lo, 0.0f);
+  if (hi > lo) std::copy(row + (first + lo), row + (first + hi), dst + lo);
+  std::fill(dst + hi, dst + length, 0.0f);
+}
+
 void fillRow(const RowLayout& layout, const std::vector<SegmentCopy>& copies, int64_t inStep, const float* input,
              float fill, float* row) {
   for (size_t i = 0; i < layout.segments.size(); ++i)

@@ -45,6 +45,10 @@ std::vector<SegmentCopy> planRowFill(const RowLayout& layout, const AxisMap& axi
 void fillSegment(const RowLayout::Segment& seg, const SegmentCopy& copy, const RowLayout& layout, int64_t inStep,
                  const float* input, float fill, float* dst);
 
+// dst[e] = row[first + e] where 0 <= first + e < inSize, zero elsewhere (everywhere when row is
+// null), for e < length: a stretch of one input row with the padding around it.
+void copyRowPadded(float* dst, int64_t length, const float* row, int64_t first, int64_t inSize);
+
 // Fills every segment of one row.
 void fillRow(const RowLayout& layout, const std::vector<SegmentCopy>& copies, int64_t inStep, const float* input,
              float fill, float* row);

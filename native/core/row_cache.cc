@@ -1,8 +1,8 @@
 #include "row_cache.h"
 
 #include <algorithm>
+#include "l1_sets.h"
 #include "prefetch.h"
-#include "tiling.h"
 
 namespace convnd {
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <vector>
+#include "row_buffer.h"
 
 namespace convnd {
 
@@ -50,22 +51,14 @@ void StagedRows::ensure(float* storage, int64_t n, int64_t g, int64_t column, in
   const int64_t id = ad.inStep * td + ad.offset[0];
   const bool planeInside = id >= 0 && id < ad.inSize;
   const int64_t firstInput = aw.inStep * t0 + lowest_;
-  // Elements [eLo, eHi) of a row lie inside the input.
-  const int64_t eLo = std::clamp<int64_t>(-firstInput, 0, rowFloats_);
-  const int64_t eHi = std::clamp<int64_t>(aw.inSize - firstInput, eLo, rowFloats_);
   const int64_t inVolume = ad.inSize * ah.inSize * aw.inSize;
   const float* inGroup = p_.input + (n * p_.groups + g) * p_.inPerGroup * inVolume;
   float* dst = storage;
   for (int64_t c = 0; c < p_.inPerGroup; ++c)
     for (int64_t ih = ihFirst_; ih < ihFirst_ + rows_; ++ih, dst += rowFloats_) {
-      if (!planeInside || ih < 0 || ih >= ah.inSize) {
-        std::fill(dst, dst + rowFloats_, 0.0f);
-        continue;
-      }
-      const float* row = inGroup + c * inVolume + (id * ah.inSize + ih) * aw.inSize;
-      std::fill(dst, dst + eLo, 0.0f);
-      std::copy(row + (firstInput + eLo), row + (firstInput + eHi), dst + eLo);
-      std::fill(dst + eHi, dst + rowFloats_, 0.0f);
+      const bool inside = planeInside && ih >= 0 && ih < ah.inSize;
+      copyRowPadded(dst, rowFloats_, inside ? inGroup + c * inVolume + (id * ah.inSize + ih) * aw.inSize : nullptr,
+                    firstInput, aw.inSize);
     }
 }
 

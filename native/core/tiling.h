@@ -1,7 +1,6 @@
 // Blocking constants and helpers shared by the drivers.
 #pragma once
 #include <cstdint>
-#include <numeric>
 
 namespace convnd {
 
@@ -34,17 +33,5 @@ constexpr int64_t kTaskWork = 1 << 17;
 inline int64_t floorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
 inline int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
-
-// Whether rows read in place from consecutive channel planes (planeFloats apart) spread over
-// the sets of a 32 KiB, 8-way L1 (64 sets of 64-byte lines). Planes a multiple of 4 KiB apart
-// (a 1-d signal of 16384, a 64^3 volume) put the same position of every channel in one set,
-// where 8 lines fit: such rows are better read from a densely packed copy (the row cache's).
-inline bool planesSpreadOverL1(int64_t planeFloats) {
-  const int64_t bytes = planeFloats * 4;
-  if (bytes % 64 != 0) return true;  // planes shift within the line: every set gets used
-  const int64_t lines = bytes / 64 % 64;
-  const int64_t sets = 64 / std::gcd(lines == 0 ? int64_t(64) : lines, int64_t(64));
-  return sets >= 16;
-}
 
 }  // namespace convnd

@@ -7,6 +7,7 @@
 #include <immintrin.h>
 #include "../generic/tile_kernels.h"
 #include "avx2_vector.h"
+#include "../../core/l1_sets.h"
 
 namespace {
 
@@ -18,20 +19,8 @@ inline void storeEvenLanes(float* d, __m256 v) {
   _mm256_storeu_ps(d + 8, _mm256_blend_ps(_mm256_loadu_ps(d + 8), _mm256_permutevar8x32_ps(v, highHalf), 0x55));
 }
 
-// How many of `rows` rows `strideFloats` apart share each set of a 32 KiB, 8-way L1 (64 sets of
-// 64-byte lines) under one column: rows a whole number of lines apart fall into 64 / gcd(lines,
-// 64) sets; rows that shift within the line use every set. (A loop, not std::gcd: no standard
-// template is instantiated in ISA-compiled code, see tile_kernels.h.)
-inline int64_t rowsPerL1Set(int64_t strideFloats, int64_t rows) {
-  if (strideFloats % 16 != 0) return rows / 64;
-  int64_t a = strideFloats / 16 % 64, b = 64;
-  while (a != 0) {
-    const int64_t t = b % a;
-    b = a;
-    a = t;
-  }
-  return rows / (64 / b);
-}
+// How many of `rows` rows `strideFloats` apart share each L1 set under one column.
+inline int64_t rowsPerL1Set(int64_t strideFloats, int64_t rows) { return rows / l1SetsUnderColumn(strideFloats); }
 
 // Whether transposeOut's outer loop walks the positions (source rows) rather than the channels
 // (destination rows). The inner loop touches one line of every row on its side at one column, and
