@@ -61,47 +61,84 @@ void copyStride2(float* dst, const float* src, int64_t n) {
 }
 
 
-// transposeOut at step 1 in 16 x 16 register blocks: each block loads and stores whole 64-byte
-// lines, where the 8 x 8 transpose moves half lines. Rows and columns past the last whole block,
-// and step 2, go through the 8 x 8 one; the loop order is positionsOuter's (register_transpose.h).
-// Measured against the 8 x 8 one alone (one thread, in-process alternation): a 1-d k255 weight
-// gradient 3% faster, 1x1 forward and weight gradient 1-3%, 3x3 64 -> 64 forward 1%, the other
-// bench layers the same.
+// The 16 x 16 block of src's positions [0, 16) and channels [0, 16), transposed: out[i] holds
+// channel i at the 16 positions.
+// Partial: positions from `valid` on are taken as zeros, never read.
+template <bool Partial>
+inline void transpose16x16(const float* src, int64_t srcStride, int valid, __m512 out[16]) {
+  __m512 t[16], v[16];
+  for (int i = 0; i < 16; ++i) out[i] = !Partial || i < valid ? _mm512_loadu_ps(src + i * srcStride) : _mm512_setzero_ps();
+  for (int m = 0; m < 8; ++m) {
+    t[2 * m] = _mm512_unpacklo_ps(out[2 * m], out[2 * m + 1]);
+    t[2 * m + 1] = _mm512_unpackhi_ps(out[2 * m], out[2 * m + 1]);
+  }
+  for (int q = 0; q < 4; ++q) {
+    v[4 * q + 0] = _mm512_shuffle_ps(t[4 * q], t[4 * q + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    v[4 * q + 1] = _mm512_shuffle_ps(t[4 * q], t[4 * q + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    v[4 * q + 2] = _mm512_shuffle_ps(t[4 * q + 1], t[4 * q + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    v[4 * q + 3] = _mm512_shuffle_ps(t[4 * q + 1], t[4 * q + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int s4 = 0; s4 < 4; ++s4) {
+    const __m512 x0 = _mm512_shuffle_f32x4(v[s4], v[4 + s4], 0x88), x1 = _mm512_shuffle_f32x4(v[s4], v[4 + s4], 0xDD);
+    const __m512 y0 = _mm512_shuffle_f32x4(v[8 + s4], v[12 + s4], 0x88), y1 = _mm512_shuffle_f32x4(v[8 + s4], v[12 + s4], 0xDD);
+    out[s4] = _mm512_shuffle_f32x4(x0, y0, 0x88);
+    out[8 + s4] = _mm512_shuffle_f32x4(x0, y0, 0xDD);
+    out[4 + s4] = _mm512_shuffle_f32x4(x1, y1, 0x88);
+    out[12 + s4] = _mm512_shuffle_f32x4(x1, y1, 0xDD);
+  }
+}
+
+// transposeOut in 16 x 16 register blocks: each block loads whole 64-byte lines of src and, at
+// step 1, stores whole lines. At step 2 (a stride-2 data gradient's phase) each channel's 16
+// positions are spread over the even lanes of two registers and stored under a mask, which
+// leaves the odd lanes (the other phase's) untouched without reading them: the 8 x 8 transpose
+// read and blended them. A row's last positions (28 = 16 + 12) take one more block, loaded and
+// stored under masks. Channels past the last whole 16 go through the 8 x 8 transpose; the loop
+// order is positionsOuter's (register_transpose.h). Measured against the 8 x 8 one alone at step
+// 1 (one thread, in-process alternation): a 1-d k255 weight gradient 3% faster, 1x1 forward and
+// weight gradient 1-3%, 3x3 64 -> 64 forward 1%, the other bench layers the same.
 void transposeOut16x16(float* dst, int64_t dstStride, int64_t step, const float* src, int64_t srcStride, int64_t channels,
                        int64_t positions) {
-  if (step != 1 || channels < 16 || positions < 16)
+  if ((step != 1 && step != 2) || channels < 16 || positions < 16)
     return transposeOut8x8<Avx512>(dst, dstStride, step, src, srcStride, channels, positions);
-  const int64_t K16 = channels / 16 * 16, U16 = positions / 16 * 16;
+  const int64_t K16 = channels / 16 * 16, blocks = (positions + 15) / 16 * 16;
   const bool positionsFirst = positionsOuter(dstStride, srcStride, channels, positions);
-  const int64_t outerEnd = positionsFirst ? U16 : K16, innerEnd = positionsFirst ? K16 : U16;
+  const int64_t outerEnd = positionsFirst ? blocks : K16, innerEnd = positionsFirst ? K16 : blocks;
+  // Lanes 0-7 and 8-15 of a channel's positions, each into the even lanes of a register.
+  const __m512i lowHalf = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+  const __m512i highHalf = _mm512_set_epi32(15, 15, 14, 14, 13, 13, 12, 12, 11, 11, 10, 10, 9, 9, 8, 8);
   for (int64_t a = 0; a < outerEnd; a += 16)
     for (int64_t b = 0; b < innerEnd; b += 16) {
       const int64_t k = positionsFirst ? b : a, u = positionsFirst ? a : b;
-      __m512 r[16], t[16], v[16];
-      for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + (u + i) * srcStride + k);
-      for (int m = 0; m < 8; ++m) {
-        t[2 * m] = _mm512_unpacklo_ps(r[2 * m], r[2 * m + 1]);
-        t[2 * m + 1] = _mm512_unpackhi_ps(r[2 * m], r[2 * m + 1]);
+      const int valid = positions - u < 16 ? static_cast<int>(positions - u) : 16;
+      __m512 rows[16];
+      if (valid == 16) {
+        transpose16x16<false>(src + u * srcStride + k, srcStride, valid, rows);
+        if (step == 1) {
+          for (int i = 0; i < 16; ++i) _mm512_storeu_ps(dst + (k + i) * dstStride + u, rows[i]);
+          continue;
+        }
+      } else {
+        transpose16x16<true>(src + u * srcStride + k, srcStride, valid, rows);
       }
-      for (int q = 0; q < 4; ++q) {
-        v[4 * q + 0] = _mm512_shuffle_ps(t[4 * q], t[4 * q + 2], _MM_SHUFFLE(1, 0, 1, 0));
-        v[4 * q + 1] = _mm512_shuffle_ps(t[4 * q], t[4 * q + 2], _MM_SHUFFLE(3, 2, 3, 2));
-        v[4 * q + 2] = _mm512_shuffle_ps(t[4 * q + 1], t[4 * q + 3], _MM_SHUFFLE(1, 0, 1, 0));
-        v[4 * q + 3] = _mm512_shuffle_ps(t[4 * q + 1], t[4 * q + 3], _MM_SHUFFLE(3, 2, 3, 2));
-      }
-      for (int s4 = 0; s4 < 4; ++s4) {
-        const __m512 x0 = _mm512_shuffle_f32x4(v[s4], v[4 + s4], 0x88), x1 = _mm512_shuffle_f32x4(v[s4], v[4 + s4], 0xDD);
-        const __m512 y0 = _mm512_shuffle_f32x4(v[8 + s4], v[12 + s4], 0x88), y1 = _mm512_shuffle_f32x4(v[8 + s4], v[12 + s4], 0xDD);
-        _mm512_storeu_ps(dst + (k + s4) * dstStride + u, _mm512_shuffle_f32x4(x0, y0, 0x88));
-        _mm512_storeu_ps(dst + (k + 8 + s4) * dstStride + u, _mm512_shuffle_f32x4(x0, y0, 0xDD));
-        _mm512_storeu_ps(dst + (k + 4 + s4) * dstStride + u, _mm512_shuffle_f32x4(x1, y1, 0x88));
-        _mm512_storeu_ps(dst + (k + 12 + s4) * dstStride + u, _mm512_shuffle_f32x4(x1, y1, 0xDD));
+      const __mmask16 stored = static_cast<__mmask16>((1u << valid) - 1);
+      // At step 2: position j of the block lands in lane 2j of the low register (j < 8) or
+      // 2(j - 8) of the high one.
+      const unsigned lowLanes = valid < 8 ? 2u * valid : 16u, highLanes = valid > 8 ? 2u * (valid - 8) : 0u;
+      const __mmask16 low = static_cast<__mmask16>(((1u << lowLanes) - 1) & 0x5555);
+      const __mmask16 high = static_cast<__mmask16>(((1u << highLanes) - 1) & 0x5555);
+      for (int i = 0; i < 16; ++i) {
+        float* out = dst + (k + i) * dstStride + u * step;
+        if (step == 1) {
+          _mm512_mask_storeu_ps(out, stored, rows[i]);
+        } else {
+          _mm512_mask_storeu_ps(out, low, _mm512_permutexvar_ps(lowHalf, rows[i]));
+          if (high) _mm512_mask_storeu_ps(out + 16, high, _mm512_permutexvar_ps(highHalf, rows[i]));
+        }
       }
     }
-  if (U16 < positions)
-    transposeOut8x8<Avx512>(dst + U16, dstStride, 1, src + U16 * srcStride, srcStride, K16, positions - U16);
   if (K16 < channels)
-    transposeOut8x8<Avx512>(dst + K16 * dstStride, dstStride, 1, src + K16, srcStride, channels - K16, positions);
+    transposeOut8x8<Avx512>(dst + K16 * dstStride, dstStride, step, src + K16, srcStride, channels - K16, positions);
 }
 
 }  // namespace
