@@ -113,15 +113,18 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
   const int nc = kernel.columns;
   // Few output channels per group take the dot-product path: no transposed dY there.
   const bool dotPath = Kg * 2 <= kernel.kWidth;
-  // x padded once (padded_input.h) where register tiles read a 2-d window at unit stride along
-  // the row: its rows are then read in place, not filled into the row cache. 3x3 64 -> 64 56x56
-  // gradients (dilated or not) 3-4% faster on one thread and two, 128 -> 128 28x28 batch 8 2%
-  // on one thread and 1% slower on two (in-process alternation).
+  // Register tiles read input rows in place at stride 1 or 2 along the row (see inPlace below);
+  // the dot path's vector loads need them contiguous.
+  const bool inPlaceStep = aw.inStep == 1 || (aw.inStep == 2 && !dotPath);
+  // x padded once (padded_input.h) where register tiles read a 2-d window in place: its rows are
+  // then not filled into the row cache. 3x3 64 -> 64 56x56 gradients (dilated or not) 3-4% faster
+  // on one thread and two, 128 -> 128 28x28 batch 8 2% on one thread and 1% slower on two
+  // (in-process alternation).
   ReusedBuffer paddedX;
   const float* input = x;
   InputMargins margins;
   for (int a = 0; a < kAxes; ++a) margins.include(a, axes[a]);
-  if (!dotPath && ad.taps() == 1 && ah.taps() > 1 && aw.inStep == 1 && margins.any()) {
+  if (!dotPath && ad.taps() == 1 && ah.taps() > 1 && inPlaceStep && margins.any()) {
     if (const float* copy = copyPadded(x, d.batch * d.inChannels, d.in, margins, paddedX)) {
       input = copy;
       for (int a = 0; a < kAxes; ++a) margins.shift(axes[a], a);
@@ -210,15 +213,18 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
     transposeRowTile(item / rowTiles, item % rowTiles, dyT.data() + item * tileFloats);
   });
 
-  // Rows read in place when every tap of every position lies inside the input row at unit
-  // stride (a pointwise layer, or no padding along the row): copying them cost a pointwise
-  // layer's weight gradient 15%. Tap jw of the tile at t0 then reads input + t0 + offset[jw].
-  const bool inPlace = aw.inStep == 1 && aw.tapsInside();
+  // Rows read in place when every tap of every position lies inside the input row (a pointwise
+  // layer, or no padding along the row) at stride 1 or 2: copying them cost a pointwise layer's
+  // weight gradient 15%; against de-interleaving copies of a stride-2 layer's rows, a 3x3
+  // stride-2 128 -> 128 56x56 gradient (x padded) is 6-7% faster on one thread and 8-10% on two,
+  // a 1-d k3 stride-2 one (no padding) 10-13% (in-process alternation). Tap jw of position
+  // t0 + u then reads input + inStep * (t0 + u) + offset[jw].
+  const bool inPlace = inPlaceStep && aw.tapsInside();
   const std::vector<int64_t> tapOffset = inPlace ? aw.offset
                                                  : std::vector<int64_t>(layout.tapOffset.begin(), layout.tapOffset.end());
   // In place, rows outside the input (padding along the other axes) read zeros.
   const std::vector<float> zeroRow(
-      static_cast<size_t>(inPlace ? T + *std::max_element(aw.offset.begin(), aw.offset.end()) : 0), 0.0f);
+      static_cast<size_t>(inPlace ? aw.inStep * T + *std::max_element(aw.offset.begin(), aw.offset.end()) : 0), 0.0f);
 
   // Where each segment of a row copies the input, per row tile: computed once, not per row.
   std::vector<std::vector<SegmentCopy>> tileCopies;
@@ -310,7 +316,7 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
     // The same for the tile starting at t0, every row read in place or filled afresh.
     auto fillColumns = [&](int64_t n, int64_t td, int64_t th, int64_t t0, auto&& tap) {
       columnsVia(n, td, th, [&](int64_t, int64_t, const float* input, int64_t slot) {
-        if (inPlace) return input ? input + t0 : zeroRow.data();
+        if (inPlace) return input ? input + aw.inStep * t0 : zeroRow.data();
         float* row = rows.data() + slot * layout.rowLength;
         fillRow(layout, tileCopies[static_cast<size_t>(t0 / T)], aw.inStep, input, 0.0f, row);
         return static_cast<const float*>(row);
@@ -424,6 +430,7 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
       WeightGradArgs args;
       args.kStride = kPadded;
       args.length = valid;
+      args.columnStep = inPlace ? aw.inStep : 1;
       args.accStride = kPadded;
       args.rows = callRows;
       args.dyTPitch = tileFloats;

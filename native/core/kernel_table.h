@@ -49,8 +49,9 @@ struct ChannelTileKernel {
 struct WeightGradArgs {
   const float* dyT;             // [length][kStride], already offset to the k block
   int64_t kStride;
-  const float* const* columns;  // NC pointers, each to `length` floats
+  const float* const* columns;  // NC pointers, each to `length` floats `columnStep` apart
   int64_t length;
+  int64_t columnStep = 1;       // 1 or 2
   float* acc;                   // NC rows of accStride floats, already offset to the k block
   int64_t accStride;
   int64_t rows = 1;

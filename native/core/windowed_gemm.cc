@@ -46,7 +46,8 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
   // line with another's (see poolForwardDirect).
   struct alignas(64) Workspace {
     std::unique_ptr<RowCache> rows;
-    std::vector<float> acc;
+    // [tile][kPadded][T]. Not zeroed: the first channel chunk stores every element read.
+    std::unique_ptr<float[]> acc;
   };
   std::vector<Workspace> spaces(static_cast<size_t>(pool.threads()));
 
@@ -94,7 +95,7 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
             args.outStride = outVolume;
             args.bias = plan.bias(g, kb);
           } else {
-            args.out = ws.acc.data() + (tile * kPadded + kb) * T;
+            args.out = ws.acc.get() + (tile * kPadded + kb) * T;
             args.outStride = T;
             args.bias = nullptr;  // the scatter below adds it
           }
@@ -110,7 +111,7 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
       const int64_t valid = std::min(T, aw.count - u0);
       for (int64_t k = tile < fullTiles ? directBlocksEnd : 0; k < p.outPerGroup; ++k) {
         const float b = p.bias ? p.bias[g * p.outPerGroup + k] : 0.0f;
-        const float* __restrict src = ws.acc.data() + (tile * kPadded + k) * T;
+        const float* __restrict src = ws.acc.get() + (tile * kPadded + k) * T;
         float* __restrict dst = outBase + k * outVolume + aw.outStep * u0;
         if (aw.outStep == 1) {
           kernels.addScalar(dst, 0, src, 0, 1, valid, b);
@@ -126,7 +127,7 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
     Workspace& ws = spaces[static_cast<size_t>(worker)];
     if (!ws.rows) {
       ws.rows = std::make_unique<RowCache>(ad, ah, aw, layout, p.inPerGroup, std::min(channelsPerChunk, p.inPerGroup), 0.0f, order.heldRows());
-      ws.acc.assign(static_cast<size_t>(tilesPerTask * kPadded * T), 0.0f);
+      ws.acc.reset(new float[static_cast<size_t>(tilesPerTask * kPadded * T)]);
     }
     for (int64_t row = runs.begin(task); row < runs.end(task); ++row) runRow(ws, row);
   }, totalWork);

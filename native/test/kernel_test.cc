@@ -130,6 +130,8 @@ std::vector<ConvDesc> largeConvs() {
       make(100, 7, 1, {20, 32}, {3, 3}, 1, 1),    // band mode (virtual rows) in 3 channel chunks
       make(32, 32, 1, {3, 5, 9}, {1, 3, 3}, 1, 1),  // staged rows: one task over several D rows, two outside
       make(64, 64, 2, {6, 20}, {3, 3}, 1, 1),     // staged rows of two groups
+      make(16, 32, 1, {3, 1100}, {3, 3}, 2, 1),   // weight gradient in place at stride 2 (padded x), 3 row tiles
+      make(16, 32, 1, {1100}, {3}, 2, 0),         // ... and without padding
   };
 }
 

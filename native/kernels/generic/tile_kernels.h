@@ -193,8 +193,8 @@ void transposeOut(float* dst, int64_t dstStride, int64_t step, const float* src,
 // acc[c][k] += sum_u col[c][u] * dyT[u][k]: the dy vector is loaded once per u and reused by
 // NC columns; the reduction runs over every row tile given in registers, row after row (the
 // same order as one call a row).
-template <class V, int NC, int NK>
-void weightGradTile(const WeightGradArgs& a) {
+template <class V, int NC, int NK, int S>
+void weightGradTileStep(const WeightGradArgs& a) {
   constexpr int L = V::lanes;
   typename V::reg acc[NC][NK];
   CONVND_UNROLL
@@ -210,7 +210,7 @@ void weightGradTile(const WeightGradArgs& a) {
       for (int k = 0; k < NK; ++k) d[k] = V::load(dyT + u * a.kStride + k * L);
       CONVND_UNROLL
       for (int c = 0; c < NC; ++c) {
-        typename V::reg xc = V::set1(columns[c][u]);
+        typename V::reg xc = V::set1(columns[c][S * u]);
         CONVND_UNROLL
         for (int k = 0; k < NK; ++k) acc[c][k] = V::fmadd(xc, d[k], acc[c][k]);
       }
@@ -220,6 +220,14 @@ void weightGradTile(const WeightGradArgs& a) {
   for (int c = 0; c < NC; ++c)
     CONVND_UNROLL
     for (int k = 0; k < NK; ++k) V::store(a.acc + c * a.accStride + k * L, acc[c][k]);
+}
+
+// Column element u at columns[c][columnStep * u]: step 2 reads a stride-2 layer's input rows in
+// place.
+template <class V, int NC, int NK>
+void weightGradTile(const WeightGradArgs& a) {
+  if (a.columnStep == 2) return weightGradTileStep<V, NC, NK, 2>(a);
+  return weightGradTileStep<V, NC, NK, 1>(a);
 }
 
 // acc[k][c][lane] += col[c][u] * dy[k][u] over the u of each lane, row by row, for NK channels
