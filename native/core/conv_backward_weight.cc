@@ -226,6 +226,10 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
   const bool inPlace = inPlaceStep && aw.tapsInside();
   const std::vector<int64_t> tapOffset = inPlace ? aw.offset
                                                  : std::vector<int64_t>(layout.tapOffset.begin(), layout.tapOffset.end());
+  // In place with no window row outside the input, consecutive output rows' columns are one
+  // shift apart.
+  const bool shiftRows = inPlace && ad.tapsInside() && ah.tapsInside();
+  const int64_t rowShift = ah.inStep * aw.inSize;
   // In place, rows outside the input (padding along the other axes) read zeros.
   const std::vector<float> zeroRow(
       static_cast<size_t>(inPlace ? aw.inStep * T + *std::max_element(aw.offset.begin(), aw.offset.end()) : 0), 0.0f);
@@ -423,6 +427,13 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
           });
           for (int64_t i = 0, col = 0; i < (cEnd - c0) * rowsPerChannel; ++i)
             for (int64_t jw = 0; jw < tW; ++jw) rowCols[col++] = windowRows[i] + tapOffset[static_cast<size_t>(jw)];
+        } else if (r > 0 && shiftRows) {
+          // In place with every window row inside the input: the next output row's columns lie
+          // inStep input rows further on. Building them afresh took 4% of a 3x3x3 gradient:
+          // 3x3x3 32 -> 32 3% faster, 3x3 stride-2 and batch-8 128 -> 128 1-2% (one thread,
+          // in-process alternation).
+          const float* const* above = rowCols - colsPitch;
+          for (int64_t col = 0; col < cols; ++col) rowCols[col] = above[col] + rowShift;
         } else {
           fillColumns(n, td, th + r, t0, [&](int64_t col, const float* p) { rowCols[col] = p; });
         }
