@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
 # Builds native/test/kernel_test.cc for this machine and runs it: every kernel set the CPU
 # supports against the double-precision reference. Usage: test-native-kernels.sh [trials]
+# With SANITIZE=1 it builds with clang's AddressSanitizer and UBSan instead (npm run
+# test:native:asan): the large problems' tiles read near the ends of their buffers, which the
+# vitest suite under ASan (test-asan.sh) does not all reach.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=build-test/x64
+if [ "${SANITIZE:-}" = 1 ]; then
+  out=build-test/asan
+  CXX=clang++
+  flags=(-std=c++17 -O1 -g -Wall -Wextra -fsanitize=address,undefined -fno-sanitize-recover=undefined)
+else
+  out=build-test/x64
+  CXX=${CXX:-g++}
+  flags=(-std=c++17 -O2 -g -Wall -Wextra ${EXTRA_CXXFLAGS:-})
+fi
 mkdir -p "$out"
-CXX=${CXX:-g++}
-flags=(-std=c++17 -O2 -g -Wall -Wextra ${EXTRA_CXXFLAGS:-})
 core=(native/core/*.cc native/kernels/scalar/kernels_scalar.cc)
 "$CXX" "${flags[@]}" -mavx2 -mfma -c native/kernels/avx2/kernels_avx2.cc -o "$out/avx2.o"
 "$CXX" "${flags[@]}" -mavx512f -mfma -c native/kernels/avx512/kernels_avx512.cc -o "$out/avx512.o"

@@ -275,7 +275,8 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
     // Rows filled by fillColumns, one per (channel, jd, jh) of the chunk: only on the dot path
     // (register tiles read through the row cache below), and none when read in place.
     std::vector<float> rows(static_cast<size_t>(inPlace || !dotPath || dotPlanes ? 0 : (cEnd - c0) * rowsPerChannel * layout.rowLength));
-    std::vector<float> zeros(static_cast<size_t>(T), 0.0f);
+    // What the padding columns of a register tile point at (read with the columns' step).
+    std::vector<float> zeros(static_cast<size_t>(inPlace ? aw.inStep * T : T), 0.0f);
     // On the general path (below), register tiles over rows that need filling read them through
     // a row cache: consecutive output rows share all but one of a window's rows (a 3x3x3 16 -> 16
     // layer filled every row 9 times, 30% of its weight gradient).
