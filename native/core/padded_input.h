@@ -4,10 +4,12 @@
 // phases of a 2-d data gradient in channel mode (one copy of dY for all: a 3x3 stride-2
 // 128 -> 128 data gradient 4% faster on one thread, the same on two, where the copy takes longer:
 // each thread writes lines the other read in the last call), and the weight gradient's register
-// tiles (conv_backward_weight.cc). A single channel-mode problem stages its rows task by task
-// instead (staged_rows.h). Not used where it measured slower: 1-d layers in channel mode (k5 and
-// k9, 1-2%), 3-d windows (a 3x3x3 16 -> 16 64^3 volume 4-12%), row and band mode (1-d k3 3%, the
-// 7x7 stem 1%, the tiny 3 -> 8 call). (One thread, in-process alternation, AVX-512.)
+// tiles (conv_backward_weight.cc: 2-d windows at stride 1 or 2, and 3-d ones of at least 32 output
+// channels a group). A single channel-mode problem stages its rows task by task instead
+// (staged_rows.h). Not used where it measured slower: 1-d layers in channel mode (k5 and k9,
+// 1-2%), 3-d windows in channel mode (a 3x3x3 16 -> 16 64^3 volume 4-12%), row and band mode
+// (1-d k3 3%, the 7x7 stem 1%, the tiny 3 -> 8 call). (One thread, in-process alternation,
+// AVX-512.)
 #pragma once
 #include <cstdint>
 #include <vector>
