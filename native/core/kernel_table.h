@@ -16,6 +16,9 @@ struct GemmTileArgs {
   const int32_t* tapOffsets;
   int32_t taps;
   const float* weights;  // packed [rowCount][taps][MR]
+  // Packed floats passed over after each row's taps: a channel tile over some of each row's
+  // taps (channel_gemm.cc) reads its rows' weights weightSkip apart. Row tiles take 0.
+  int32_t weightSkip = 0;
   float* out;            // MR x T accumulators
   int64_t outStride;     // floats between the accumulator rows of `out` (>= T)
   bool accumulate;       // add to `out` instead of overwriting it

@@ -1,4 +1,6 @@
-// Channel mode's input for a 2-d window at stride 1 with padding along the row: each task copies,
+// Channel mode's input for a 2-d window at stride 1 with padding along the row where tap runs
+// (channel_gemm.cc, RowSource::kInPlaceSplitTaps) cannot read it in place (channel planes that
+// crowd L1's sets, rows too narrow for a tile with a tap valid everywhere): each task copies,
 // for a block of its consecutive output rows, the input rows they read (every channel's, with the
 // zeros around them) once, and the tiles read that copy in place. The row cache copied the same
 // rows but looked every window's rows up; a padded copy of the whole input made once per call

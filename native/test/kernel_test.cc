@@ -128,8 +128,11 @@ std::vector<ConvDesc> largeConvs() {
       make(128, 128, 1, {5, 61}, {3, 3}, 2, 1),   // data gradient phases in channel mode at step 2
       make(10, 7, 1, {20, 32}, {3, 3}, 1, 1),     // band row tiles: 4 channels direct, 3 scattered
       make(100, 7, 1, {20, 32}, {3, 3}, 1, 1),    // band mode (virtual rows) in 3 channel chunks
-      make(32, 32, 1, {3, 5, 9}, {1, 3, 3}, 1, 1),  // staged rows: one task over several D rows, two outside
-      make(64, 64, 2, {6, 20}, {3, 3}, 1, 1),     // staged rows of two groups
+      // Staged rows (planes a multiple of 4 KiB apart, which tap runs do not read in place): one
+      // task over several D rows, two outside; two groups.
+      make(32, 32, 1, {3, 16, 64}, {1, 3, 3}, 1, 1),
+      make(64, 64, 2, {8, 128}, {3, 3}, 1, 1),
+      make(48, 32, 1, {3, 5, 9}, {1, 3, 3}, 1, 2),  // tap runs at pad 2: two of three taps miss positions in each tile
       make(16, 32, 1, {3, 1100}, {3, 3}, 2, 1),   // weight gradient in place at stride 2 (padded x), 3 row tiles
       make(16, 32, 1, {1100}, {3}, 2, 0),         // ... and without padding
   };

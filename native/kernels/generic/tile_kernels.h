@@ -128,11 +128,13 @@ void channelTileTaps(const GemmTileArgs& a) {
     CONVND_UNROLL
     for (int k = 0; k < NK; ++k)
       acc[p][k] = a.accumulate ? V::load(a.out + p * a.outStride + k * L) : (a.bias ? V::load(a.bias + k * L) : V::zero());
-  const float* w = a.weights;
+  // The next tap's weights at a.weights + w; each row's start weightSkip floats past where the
+  // last row's taps ended (an index, so that no pointer before the weights is formed).
+  int64_t w = -static_cast<int64_t>(a.weightSkip);
   auto tap = [&](const float* xp) {
     typename V::reg wk[NK];
     CONVND_UNROLL
-    for (int k = 0; k < NK; ++k) wk[k] = V::load(w + k * L);
+    for (int k = 0; k < NK; ++k) wk[k] = V::load(a.weights + w + k * L);
     CONVND_UNROLL
     for (int p = 0; p < NP; ++p) {
       const typename V::reg xv = V::set1(xp[S * p]);
@@ -141,7 +143,7 @@ void channelTileTaps(const GemmTileArgs& a) {
     }
     w += NK * L;
   };
-  forEachTap<Taps>(a, [](const float*) {}, tap);
+  forEachTap<Taps>(a, [&](const float*) { w += a.weightSkip; }, tap);
   CONVND_UNROLL
   for (int p = 0; p < NP; ++p)
     CONVND_UNROLL
