@@ -95,7 +95,7 @@ std::vector<Column> makeColumns(const AxisMap& aw, const ChannelTileKernel& tile
   std::vector<Column> columns;
   for (int64_t t = 0; t < aw.count; t += span) {
     const int64_t width = std::min(span, aw.count - t);
-    columns.push_back({t, width, splitPositions(width, tile.maxPositions), {}, 0});
+    columns.push_back({t, width, splitPositions(width, tile.maxPositions), {}, 0, {}});
   }
   return columns;
 }

@@ -1,12 +1,11 @@
 // A zero-padded copy of an input, made once per call, so that every tap of every output
 // position lies inside it and rows are read in place, where the row cache would copy each padded
 // row and look every window's rows up. Used where one copy serves several passes: the stride
-// phases of a 2-d data gradient in channel mode (one copy of dY for all: a 3x3 stride-2
-// 128 -> 128 data gradient 4% faster on one thread, the same on two, where the copy takes longer:
-// each thread writes lines the other read in the last call), and the weight gradient's register
-// tiles (conv_backward_weight.cc: 2-d windows at stride 1 or 2, and 3-d ones of at least 32 output
-// channels a group). A single channel-mode problem stages its rows task by task instead
-// (staged_rows.h). Not used where it measured slower: 1-d layers in channel mode (k5 and k9,
+// phases of a 2-d data gradient in channel mode whose dY planes crowd L1's sets (elsewhere they
+// read dY in place by runs of taps, channel_gemm.cc), and the weight gradient's register tiles
+// (conv_backward_weight.cc: 2-d windows at stride 1 or 2, and 3-d ones of at least 32 output
+// channels a group). A single channel-mode problem that cannot use tap runs stages its rows task
+// by task instead (staged_rows.h). Not used where it measured slower: 1-d layers in channel mode (k5 and k9,
 // 1-2%), 3-d windows in channel mode (a 3x3x3 16 -> 16 64^3 volume 4-12%), row and band mode
 // (1-d k3 3%, the 7x7 stem 1%, the tiny 3 -> 8 call). (One thread, in-process alternation,
 // AVX-512.)

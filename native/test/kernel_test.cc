@@ -126,6 +126,7 @@ std::vector<ConvDesc> largeConvs() {
       make(256, 32, 1, {2, 300}, {1, 1}, 1, 0),   // channel mode, pointwise, in place: columns 208, 208, 184
       make(96, 64, 2, {5, 57}, {3, 3}, 2, 1),     // channel mode, grouped, strided
       make(128, 128, 1, {5, 61}, {3, 3}, 2, 1),   // data gradient phases in channel mode at step 2
+      make(64, 64, 1, {64, 64}, {3, 3}, 2, 1),    // ... sharing a padded dY (planes of 4 KiB crowd L1)
       make(10, 7, 1, {20, 32}, {3, 3}, 1, 1),     // band row tiles: 4 channels direct, 3 scattered
       make(100, 7, 1, {20, 32}, {3, 3}, 1, 1),    // band mode (virtual rows) in 3 channel chunks
       // Staged rows (planes a multiple of 4 KiB apart, which tap runs do not read in place): one
