@@ -21,6 +21,15 @@ struct AxisMap {
   bool tapsInside() const;
 };
 
+// The positions v >= 0 whose reads first + step * v lie inside [0, n): [lo, hi), lo <= hi
+// unless the range is empty (hi may then lie below lo; callers clamp).
+struct InsidePositions {
+  int64_t lo, hi;
+};
+inline InsidePositions insidePositions(int64_t first, int64_t step, int64_t n) {
+  return {first >= 0 ? 0 : (-first + step - 1) / step, first < n ? (n - 1 - first) / step + 1 : 0};
+}
+
 // y[o] = sum_r w[r] x[o * stride + r * dilation - padBefore], o in [0, out).
 AxisMap forwardAxis(int64_t in, int64_t kernel, int64_t stride, int64_t dilation,
                     int64_t padBefore, int64_t out);

@@ -63,13 +63,10 @@ struct Column {
 bool splitTaps(const AxisMap& aw, int64_t t, int width, std::vector<TapRun>& runs) {
   runs.clear();
   for (int32_t j = 0; j < static_cast<int32_t>(aw.offset.size()); ++j) {
-    // Position p reads inStep * p + offset[j], inside for p in [first, last].
-    const int64_t o = aw.offset[static_cast<size_t>(j)];
-    const int64_t first = o < 0 ? (-o + aw.inStep - 1) / aw.inStep : 0;
-    const int64_t room = aw.inSize - 1 - o;
-    const int64_t end = room < 0 ? 0 : room / aw.inStep + 1;
-    const int p0 = static_cast<int>(std::clamp<int64_t>(first - t, 0, width));
-    const int p1 = static_cast<int>(std::clamp<int64_t>(end - t, p0, width));
+    // Position p reads inStep * p + offset[j].
+    const InsidePositions inside = insidePositions(aw.offset[static_cast<size_t>(j)], aw.inStep, aw.inSize);
+    const int p0 = static_cast<int>(std::clamp<int64_t>(inside.lo - t, 0, width));
+    const int p1 = static_cast<int>(std::clamp<int64_t>(inside.hi - t, p0, width));
     if (!runs.empty() && runs.back().p0 == p0 && runs.back().p1 == p1 && runs.back().j1 == j)
       ++runs.back().j1;
     else
@@ -126,8 +123,8 @@ enum class RowSource {
   kRowCache,
 };
 
-// `staged`: the staged-rows plan of a 2-d window, or null; `splittable`: whether every tile of
-// `columns` has a run of taps valid at all its positions, and planes spread over L1.
+// `staged`: the staged-rows plan of a 2-d window, or null; `splittable`: whether every tile has
+// a run of taps valid at all its positions (splitTaps), and planes spread over L1.
 RowSource rowSource(const AxisMap& aw, const StagedRows* staged, bool splittable) {
   if (aw.inStep > kMaxChannelTileStride) return RowSource::kRowCache;
   if (aw.tapsInside()) return RowSource::kInPlace;

@@ -48,10 +48,9 @@ std::vector<SegmentCopy> planRowFill(const RowLayout& layout, const AxisMap& axi
   for (const RowLayout::Segment& seg : layout.segments) {
     // Element v reads input index s * (t0 + qFirst + v) + residue; keep the v inside [0, n).
     const int64_t first = s * (t0 + seg.qFirst) + seg.residue;
-    int64_t vLo = first >= 0 ? 0 : (-first + s - 1) / s;
-    int64_t vHi = first < n ? (n - 1 - first) / s + 1 : 0;
-    vLo = std::min(vLo, seg.length);
-    vHi = std::max(std::min(vHi, seg.length), vLo);
+    const InsidePositions inside = insidePositions(first, s, n);
+    const int64_t vLo = std::min(inside.lo, seg.length);
+    const int64_t vHi = std::max(std::min(inside.hi, seg.length), vLo);
     copies.push_back({vLo, vHi, first});
   }
   return copies;
