@@ -137,6 +137,8 @@ std::vector<ConvDesc> largeConvs() {
       make(48, 32, 1, {3, 5, 9}, {1, 3, 3}, 1, 2),  // tap runs at pad 2: two of three taps miss positions in each tile
       make(16, 32, 1, {3, 1100}, {3, 3}, 2, 1),   // weight gradient in place at stride 2 (padded x), 3 row tiles
       make(16, 32, 1, {1100}, {3}, 2, 0),         // ... and without padding
+      make(16, 32, 1, {1100}, {3}, 1, 1),         // weight gradient: row-cache tiles, the middle one read in place
+      make(16, 32, 1, {1100}, {3}, 2, 1),         // ... at stride 2
   };
 }
 
