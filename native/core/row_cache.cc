@@ -43,6 +43,12 @@ RowCache::RowCache(const AxisMap& ad, const AxisMap& ah, const AxisMap& aw, cons
   data_.assign(static_cast<size_t>(slots * layout.rowLength + 1), 0.0f);
   tags_.assign(static_cast<size_t>(slots), -1);
   outside_.assign(static_cast<size_t>(layout.rowLength + 1), fill);
+  for (int64_t jh = 0; jh < ah.taps(); ++jh) {
+    int64_t from = -1;
+    for (int64_t j = 0; j < ah.taps(); ++j)
+      if (ah.offset[j] == ah.offset[jh] + ah.inStep) from = j;
+    shiftFrom_.push_back(from);
+  }
 }
 
 void RowCache::planFills(int64_t t0) {
@@ -59,6 +65,7 @@ void RowCache::planFills(int64_t t0) {
 void RowCache::invalidate() {
   std::fill(tags_.begin(), tags_.end(), -1);
   outsideReady_ = false;
+  lastC1_ = -1;
 }
 
 const float* RowCache::fillFor(int64_t c, int64_t id, int64_t ih, int64_t slotHint, int64_t t0, const float* planeData,

@@ -81,6 +81,12 @@ class RowCache {
   std::vector<SegmentCopy> copies_;  // the fill plan for tile start t0_
   int64_t readFirst_ = 0, readEnd_ = 0;  // the input elements [first, end) of a row its fills read
   std::vector<const float*> pointers_;
+  // Per tap jh of H: the tap that read the same input row one output row before (offset
+  // offset[jh] + inStep), or -1.
+  std::vector<int64_t> shiftFrom_;
+  std::vector<const float*> lastPointers_;  // the window before pointers_
+  // The last window asked for (lastC1_ = -1: none since the cache was emptied).
+  int64_t lastTd_ = 0, lastTh_ = 0, lastC0_ = 0, lastC1_ = -1;
 };
 
 template <class Plane>
@@ -92,16 +98,31 @@ const float* const* RowCache::window(int64_t planeSet, int64_t c0, int64_t c1, i
     planeSet_ = planeSet;
   }
   const int64_t tD = ad_.taps(), tH = ah_.taps();
-  pointers_.clear();
+  // The next output row's window over the same channels: the rows it shares with the last
+  // window are where that one found them (kept rows never collide within a window), so only
+  // the rows it adds are looked up. The lookups' tag tests took 5% of a 3x3x3 16 -> 16 layer.
+  const bool shifted = cached_ && td == lastTd_ && th == lastTh_ + 1 && c0 == lastC0_ && c1 == lastC1_;
+  pointers_.swap(lastPointers_);  // lastPointers_: the last window's rows
+  pointers_.resize(static_cast<size_t>((c1 - c0) * tD * tH));
+  size_t i = 0;
   for (int64_t c = c0; c < c1; ++c) {
     const float* data = plane(c);
     const float* ahead = c + kPrefetchChannelsAhead < c1 ? plane(c + kPrefetchChannelsAhead) : nullptr;
     for (int64_t jd = 0; jd < tD; ++jd)
-      for (int64_t jh = 0; jh < tH; ++jh) {
+      for (int64_t jh = 0; jh < tH; ++jh, ++i) {
+        const int64_t from = shifted ? shiftFrom_[static_cast<size_t>(jh)] : -1;
+        if (from >= 0) {
+          pointers_[i] = lastPointers_[static_cast<size_t>(static_cast<int64_t>(i) + from - jh)];
+          continue;
+        }
         const int64_t id = ad_.inStep * td + ad_.offset[jd], ih = ah_.inStep * th + ah_.offset[jh];
-        pointers_.push_back(rowFor(c, id, ih, (c - c0) * tD * tH + jd * tH + jh, t0, data, ahead));
+        pointers_[i] = rowFor(c, id, ih, static_cast<int64_t>(i), t0, data, ahead);
       }
   }
+  lastTd_ = td;
+  lastTh_ = th;
+  lastC0_ = c0;
+  lastC1_ = c1;
   return pointers_.data();
 }
 
