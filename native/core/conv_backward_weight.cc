@@ -450,14 +450,16 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
       }
       const float* xBatch = xGroupBase + n * d.inChannels * inVolume;
       // A tile of a layer whose rows go through the row cache reads them in place where all its
-      // window rows and positions lie inside the input: a 1-d k3 64 -> 64 gradient (padding 4)
-      // copied every row, 9% of its time. (Calls of several rows are whole rows, which reach
-      // into the padding: the row cache would read them in place too.)
+      // window rows and positions lie inside the input. The row cache copies rows whose channel
+      // planes crowd L1's sets, which matters to the forward's tiles (they read every channel)
+      // but not to these (a few columns each): a 1-d k3 64 -> 64 gradient (planes 64 KiB apart,
+      // padding 4) spent 9% of its time copying. Calls of several output rows cover whole rows,
+      // which reach into the padding: they keep the row cache.
       const bool tileInPlace = cache && inPlaceStep && callRows == 1 && windowInside(td, th, t0, valid);
       for (int64_t r = 0; r < callRows; ++r) {
         const float** rowCols = colPtr.data() + r * colsPitch;
         if (tileInPlace) {
-          columnsVia(n, td, th, aw.offset, [&](int64_t, int64_t, const float* row, int64_t) { return row + aw.inStep * t0; },
+          columnsVia(n, td, th + r, aw.offset, [&](int64_t, int64_t, const float* row, int64_t) { return row + aw.inStep * t0; },
                      [&](int64_t col, const float* p) { rowCols[col] = p; });
         } else if (cache) {
           const float* const* windowRows = cache->window(n, 0, cEnd - c0, td, th + r, t0, [&](int64_t c) {

@@ -100,7 +100,8 @@ const float* const* RowCache::window(int64_t planeSet, int64_t c0, int64_t c1, i
   const int64_t tD = ad_.taps(), tH = ah_.taps();
   // The next output row's window over the same channels: the rows it shares with the last
   // window are where that one found them (kept rows never collide within a window), so only
-  // the rows it adds are looked up. The lookups' tag tests took 5% of a 3x3x3 16 -> 16 layer.
+  // the rows it adds are looked up: a 3x3x3 16 -> 16 layer at 64^3 2% faster forward, 1% on
+  // the data gradient, 2-3% on the weight gradient (one thread, in-process alternation).
   const bool shifted = cached_ && td == lastTd_ && th == lastTh_ + 1 && c0 == lastC0_ && c1 == lastC1_;
   pointers_.swap(lastPointers_);  // lastPointers_: the last window's rows
   pointers_.resize(static_cast<size_t>((c1 - c0) * tD * tH));
