@@ -152,6 +152,10 @@ struct KernelTable {
   // Three channels over three registers of positions (9 accumulators), and its one-register
   // tail: 3 output channels (an RGB input's data gradient) would leave a quarter of gemmQuad idle.
   GemmKernel gemmTriple, gemmTripleTail;
+  // Eight channels over three registers of positions (24 accumulators) and its one-register
+  // tail, where an ISA has one (mr 0: none): for channel counts that are multiples of 8 but not
+  // of gemmWide's MR (64 = 8 x 8 instead of 72 = 6 x 12, see chooseRowTile).
+  GemmKernel gemmOctet, gemmOctetTail;
   ChannelTileKernel channelTile;
   // One register of output channels over channelTile's positions (mr 0: none), for channel
   // counts channelTile would pad, where it pads less than the row tiles or runs a 3-d window

@@ -623,6 +623,7 @@ KernelTable makeKernelTable(const char* isa, void (*copyStride2)(float*, const f
   t.gemmQuadTail = {4, V::lanes, &gemmTile<V, 4, 1>};
   t.gemmTriple = {3, 3 * V::lanes, &gemmTile<V, 3, 3>};
   t.gemmTripleTail = {3, V::lanes, &gemmTile<V, 3, 1>};
+  t.gemmOctet = t.gemmOctetTail = {0, 0, nullptr};
   t.channelTile = makeChannelTile<V, ChannelNK, ChannelNP>();
   t.channelInPlaceWeightBytes = 18 * 1024;
   t.transposeOut = &transposeOut<V>;
