@@ -16,9 +16,11 @@ namespace {
 constexpr double kQuadEfficiency = 0.93;
 constexpr double kTripleEfficiency = 0.93;
 // AVX-512's eight-row tile (3 loads and 8 broadcasts per 24 FMAs) ran as fast as the 12 x 32
-// one where both pad nothing (64 -> 192 1x1, 1-2% faster), and where 12 pads: the 7x7 stem
-// forward (64 channels, on gemmQuad before) 13% faster, 1-d k255 5%, 1-d k3 2%, the 1x1
-// 64 -> 256 data gradient 2-3% (in-process alternation, one thread).
+// one where both pad nothing (1x1 64 -> 192, 1-d k3 64 -> 96: 0-2% faster). Where 12 pads, against
+// the tiles chosen before it: the 7x7 stem forward (64 channels, gemmQuad before) 9-10% faster,
+// 3x3 16 -> 16 7-11%, 1-d k3 64 -> 64 forward and data gradient 3-4%, 1-d k255 forward 3%, the
+// 1x1 256 -> 64 data gradient (256 outputs, 264 on the wide tile) 2-3%; the tiny 3 -> 8 call
+// 0.5 us slower at its fastest (in-process alternation, one thread).
 constexpr double kOctetEfficiency = 1.0;
 
 // Channel mode collects its results in an accumulator and transposes them into the output at
