@@ -272,15 +272,15 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
   std::vector<WorkerCache> workerCaches(static_cast<size_t>(pool.threads()));
   // Whether every window row of output row (td, th) and every tap of positions [t0, t0 + valid)
   // lie inside the input.
-  const auto wRange = std::minmax_element(aw.offset.begin(), aw.offset.end());
   auto windowInside = [&](int64_t td, int64_t th, int64_t t0, int64_t valid) {
-    auto inside = [](const AxisMap& a, int64_t first, int64_t last) {
-      for (const int64_t o : a.offset)
-        if (a.inStep * first + o < 0 || a.inStep * last + o >= a.inSize) return false;
+    auto covers = [](const AxisMap& a, int64_t first, int64_t count) {
+      for (const int64_t o : a.offset) {
+        const InsidePositions inside = insidePositions(o, a.inStep, a.inSize);
+        if (first < inside.lo || first + count > inside.hi) return false;
+      }
       return true;
     };
-    return aw.taps() > 0 && aw.inStep * t0 + *wRange.first >= 0 && aw.inStep * (t0 + valid - 1) + *wRange.second < aw.inSize &&
-           inside(ad, td, td) && inside(ah, th, th);
+    return aw.taps() > 0 && covers(aw, t0, valid) && covers(ad, td, 1) && covers(ah, th, 1);
   };
   pool.parallelFor(d.groups * chunksPerGroup * columnSplits * partitions, [&](int64_t item, int worker) {
     const int64_t partition = item % partitions;
