@@ -157,11 +157,11 @@ void transposeOut16x16(float* dst, int64_t dstStride, int64_t step, const float*
 // file's flags, and a CPU without them must never run it (it is called only after cpuid).
 const convnd::KernelTable& convnd::avx512Kernels() {
   static const convnd::KernelTable table = [] {
-    convnd::KernelTable t = convnd::tiles::makeKernelTable<Avx512, 12, 2, 8, 12, 2, 4, 2, 12>("avx512", &copyStride2);
-    t.channelTileNarrow = convnd::tiles::makeChannelTile<Avx512, 1, 12>();
+    convnd::KernelTable t = convnd::tiles::makeKernelTable<Avx512, 12, 2, 8, 12, 2, 4, 2, 12, true>("avx512", &copyStride2);
+    t.channelTileNarrow = convnd::tiles::makeChannelTile<Avx512, 1, 12, true>();
     t.gemmOctet = {8, 3 * Avx512::lanes, &convnd::tiles::gemmTile<Avx512, 8, 3>};
     t.gemmOctetTail = {8, Avx512::lanes, &convnd::tiles::gemmTile<Avx512, 8, 1>};
-    t.weightGradNarrow = {8, 16, &convnd::tiles::weightGradTile<Avx512, 8, 1>};
+    t.weightGradNarrow = {12, 16, &convnd::tiles::weightGradAdjacentTaps<Avx512, 4, 1, 3>};
     t.weightGradWide = {6, 64, &convnd::tiles::weightGradTile<Avx512, 6, 4>};
     t.channelInPlaceWeightBytes = 0;
     t.transposeOut = &transposeOut16x16;

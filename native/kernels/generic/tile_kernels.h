@@ -32,6 +32,15 @@
 #define CONVND_PREFETCH_WRITE(p) ((void)(p))
 #endif
 
+// Makes the compiler treat p as unknown from here on: each input is then read at p plus a
+// constant, where GCC otherwise kept every input's offset from the row start (which it
+// hoisted out of the row loop) in a register of its own, spilling them to vector registers.
+#if defined(__GNUC__) || defined(__clang__)
+#define CONVND_OPAQUE(p) __asm__("" : "+r"(p))
+#else
+#define CONVND_OPAQUE(p) ((void)(p))
+#endif
+
 namespace convnd {
 namespace tiles {
 
@@ -150,32 +159,105 @@ void channelTileTaps(const GemmTileArgs& a) {
     for (int k = 0; k < NK; ++k) V::store(a.out + p * a.outStride + k * L, acc[p][k]);
 }
 
-template <class V, int NK, int NP, int S>
+// The same tile where a row's Taps taps read adjacent inputs, in order (Step = 1: offsets
+// o, o + 1, ..., a forward pass without dilation along the row) or in reverse (Step = -1: the
+// data gradient's flipped kernel). Each input of the row serves every tap that reads it, at a
+// position of its own, so it is broadcast once, with all the taps' weights held in registers:
+// 3 taps at stride 1 load 3 + NP + 2 floats per 3 NP multiply-adds instead of 3 + 3 NP (a
+// 3x3x3 16 -> 16 layer 14% faster on Zen 5). Inputs are visited in the order that gives each
+// accumulator its taps in order j = 0, 1, ..., so the sums are the same bits as channelTileTaps'.
+template <class V, int NK, int NP, int Taps, int S, int Step>
+void channelTileAdjacentTaps(const GemmTileArgs& a) {
+  constexpr int L = V::lanes;
+  constexpr int Inputs = S * (NP - 1) + Taps;
+  typename V::reg acc[NP][NK];
+  CONVND_UNROLL
+  for (int p = 0; p < NP; ++p)
+    CONVND_UNROLL
+    for (int k = 0; k < NK; ++k)
+      acc[p][k] = a.accumulate ? V::load(a.out + p * a.outStride + k * L) : (a.bias ? V::load(a.bias + k * L) : V::zero());
+  const float* w = a.weights;
+  // Input q of a row (from its lowest tap's input) is tap j's at position (q - lowest(j)) / S.
+  const int64_t first = a.rowOffset + a.tapOffsets[Step > 0 ? 0 : Taps - 1];
+  for (int64_t r = 0; r < a.rowCount; ++r) {
+    const float* xp = a.rows[r] + first;
+    CONVND_OPAQUE(xp);
+    typename V::reg wk[Taps][NK];
+    CONVND_UNROLL
+    for (int j = 0; j < Taps; ++j)
+      CONVND_UNROLL
+      for (int k = 0; k < NK; ++k) wk[j][k] = V::load(w + (j * NK + k) * L);
+    CONVND_UNROLL
+    for (int i = 0; i < Inputs; ++i) {
+      const int q = Step > 0 ? i : Inputs - 1 - i;
+      const typename V::reg xv = V::set1(xp[q]);
+      CONVND_UNROLL
+      for (int j = 0; j < Taps; ++j) {
+        const int lowest = Step > 0 ? j : Taps - 1 - j;
+        if (q < lowest || (q - lowest) % S != 0 || (q - lowest) / S >= NP) continue;
+        const int p = (q - lowest) / S;
+        CONVND_UNROLL
+        for (int k = 0; k < NK; ++k) acc[p][k] = V::fmadd(wk[j][k], xv, acc[p][k]);
+      }
+    }
+    w += Taps * NK * L + a.weightSkip;
+  }
+  CONVND_UNROLL
+  for (int p = 0; p < NP; ++p)
+    CONVND_UNROLL
+    for (int k = 0; k < NK; ++k) V::store(a.out + p * a.outStride + k * L, acc[p][k]);
+}
+
+// 1 where the tile's taps read adjacent inputs in order, -1 in reverse, else 0.
+inline int adjacentTapStep(const GemmTileArgs& a) {
+  const int steps[2] = {1, -1};
+  for (const int step : steps) {
+    int32_t j = 1;
+    while (j < a.taps && a.tapOffsets[j] == a.tapOffsets[0] + step * j) ++j;
+    if (j == a.taps) return step;
+  }
+  return 0;
+}
+
+// Taps fixed at compile time; adjacent ones through channelTileAdjacentTaps where the ISA has
+// the registers for it (Adjacent).
+template <class V, int NK, int NP, int Taps, int S, bool Adjacent>
+void channelTileFixedTaps(const GemmTileArgs& a) {
+  if constexpr (Adjacent) {
+    const int step = adjacentTapStep(a);
+    if (step > 0) return channelTileAdjacentTaps<V, NK, NP, Taps, S, 1>(a);
+    if (step < 0) return channelTileAdjacentTaps<V, NK, NP, Taps, S, -1>(a);
+  }
+  channelTileTaps<V, NK, NP, Taps, S>(a);
+}
+
+template <class V, int NK, int NP, int S, bool Adjacent>
 void channelTile(const GemmTileArgs& a) {
   switch (a.taps) {
     case 1: return channelTileTaps<V, NK, NP, 1, S>(a);
-    case 2: return channelTileTaps<V, NK, NP, 2, S>(a);
-    case 3: return channelTileTaps<V, NK, NP, 3, S>(a);
+    case 2: return channelTileFixedTaps<V, NK, NP, 2, S, Adjacent>(a);
+    case 3: return channelTileFixedTaps<V, NK, NP, 3, S, Adjacent>(a);
     default: return channelTileTaps<V, NK, NP, 0, S>(a);
   }
 }
 
 // fn[s - 1][np] = channelTile<V, NK, np, s> for np in [1, NP], s in {1, 2}.
-template <class V, int NK, int NP>
+template <class V, int NK, int NP, bool Adjacent>
 void fillChannelTiles(GemmTileFn (*fn)[kMaxChannelTilePositions + 1]) {
-  fn[0][NP] = &channelTile<V, NK, NP, 1>;
-  fn[1][NP] = &channelTile<V, NK, NP, 2>;
-  if constexpr (NP > 1) fillChannelTiles<V, NK, NP - 1>(fn);
+  fn[0][NP] = &channelTile<V, NK, NP, 1, Adjacent>;
+  fn[1][NP] = &channelTile<V, NK, NP, 2, Adjacent>;
+  if constexpr (NP > 1) fillChannelTiles<V, NK, NP - 1, Adjacent>(fn);
 }
 
-// The transposed tile of NK registers of channels and up to NP positions.
-template <class V, int NK, int NP>
+// The transposed tile of NK registers of channels and up to NP positions; Adjacent where the
+// ISA has registers for NK x NP accumulators, 3 x NK weights and a broadcast.
+template <class V, int NK, int NP, bool Adjacent = false>
 ChannelTileKernel makeChannelTile() {
   static_assert(NP <= kMaxChannelTilePositions, "the table holds kMaxChannelTilePositions widths");
   ChannelTileKernel tile;
   tile.mr = NK * V::lanes;
   tile.maxPositions = NP;
-  fillChannelTiles<V, NK, NP>(tile.fn);
+  fillChannelTiles<V, NK, NP, Adjacent>(tile.fn);
   return tile;
 }
 
@@ -230,6 +312,65 @@ template <class V, int NC, int NK>
 void weightGradTile(const WeightGradArgs& a) {
   if (a.columnStep == 2) return weightGradTileStep<V, NC, NK, 2>(a);
   return weightGradTileStep<V, NC, NK, 1>(a);
+}
+
+// The weight-gradient tile for 3-wide windows (NR window rows x Taps adjacent taps = NC
+// columns): column j of a window row reads x[u + j], so input q of the row serves column j at
+// u = q - j and is broadcast once for all of them: NR + Taps x NK loads per NR x Taps x NK
+// multiply-adds, where weightGradTile loads NC + NK per NC x NK (9 for 8 at one register of
+// channels). Each accumulator still sums its products in order of u, so the bits are
+// weightGradTile's, which takes calls whose columns are not adjacent (the chunk's last tile,
+// dilated windows, other widths).
+template <class V, int NR, int NK, int Taps>
+void weightGradAdjacentTaps(const WeightGradArgs& a) {
+  constexpr int L = V::lanes;
+  constexpr int NC = NR * Taps;
+  bool adjacent = a.columnStep == 1;
+  for (int64_t r = 0; r < a.rows && adjacent; ++r) {
+    const float* const* columns = a.columns + r * a.columnsPitch;
+    for (int i = 0; i < NR; ++i)
+      for (int j = 1; j < Taps; ++j) adjacent = adjacent && columns[i * Taps + j] == columns[i * Taps] + j;
+  }
+  if (!adjacent) return weightGradTile<V, NC, NK>(a);
+  typename V::reg acc[NC][NK];
+  CONVND_UNROLL
+  for (int c = 0; c < NC; ++c)
+    CONVND_UNROLL
+    for (int k = 0; k < NK; ++k) acc[c][k] = V::load(a.acc + c * a.accStride + k * L);
+  for (int64_t r = 0; r < a.rows; ++r) {
+    const float* const* columns = a.columns + r * a.columnsPitch;
+    const float* dyT = a.dyT + r * a.dyTPitch;
+    const float* x[NR];
+    CONVND_UNROLL
+    for (int i = 0; i < NR; ++i) x[i] = columns[i * Taps];
+    // Input q of every window row, for the columns j whose position q - j lies in [0, length).
+    // (NC x NK accumulators, NR broadcasts and one column's NK registers of dY.)
+    auto input = [&](int64_t q, bool edge) {
+      typename V::reg xv[NR];
+      CONVND_UNROLL
+      for (int i = 0; i < NR; ++i) xv[i] = V::set1(x[i][q]);
+      CONVND_UNROLL
+      for (int j = 0; j < Taps; ++j) {
+        if (edge && (q - j < 0 || q - j >= a.length)) continue;
+        typename V::reg d[NK];
+        CONVND_UNROLL
+        for (int k = 0; k < NK; ++k) d[k] = V::load(dyT + (q - j) * a.kStride + k * L);
+        CONVND_UNROLL
+        for (int i = 0; i < NR; ++i)
+          CONVND_UNROLL
+          for (int k = 0; k < NK; ++k) acc[i * Taps + j][k] = V::fmadd(xv[i], d[k], acc[i * Taps + j][k]);
+      }
+    };
+    const int64_t end = a.length + Taps - 1;  // inputs the row's columns read
+    const int64_t bodyBegin = Taps - 1 < end ? Taps - 1 : end, bodyEnd = a.length > bodyBegin ? a.length : bodyBegin;
+    for (int64_t q = 0; q < bodyBegin; ++q) input(q, true);
+    for (int64_t q = bodyBegin; q < bodyEnd; ++q) input(q, false);
+    for (int64_t q = bodyEnd; q < end; ++q) input(q, true);
+  }
+  CONVND_UNROLL
+  for (int c = 0; c < NC; ++c)
+    CONVND_UNROLL
+    for (int k = 0; k < NK; ++k) V::store(a.acc + c * a.accStride + k * L, acc[c][k]);
 }
 
 // acc[k][c][lane] += col[c][u] * dy[k][u] over the u of each lane, row by row, for NK channels
@@ -611,7 +752,7 @@ void copyRows(float* dst, int64_t dstStride, const float* src, int64_t srcStride
 
 // Builds an ISA's table from its vector type and register-blocking choices.
 template <class V, int WideMR, int WideNV, int NarrowNV, int GradNC, int GradNK, int PoolNV, int ChannelNK,
-          int ChannelNP>
+          int ChannelNP, bool AdjacentTaps = false>
 KernelTable makeKernelTable(const char* isa, void (*copyStride2)(float*, const float*, int64_t)) {
   KernelTable t;
   t.copyStride2 = copyStride2;
@@ -624,7 +765,7 @@ KernelTable makeKernelTable(const char* isa, void (*copyStride2)(float*, const f
   t.gemmTriple = {3, 3 * V::lanes, &gemmTile<V, 3, 3>};
   t.gemmTripleTail = {3, V::lanes, &gemmTile<V, 3, 1>};
   t.gemmOctet = t.gemmOctetTail = {0, 0, nullptr};
-  t.channelTile = makeChannelTile<V, ChannelNK, ChannelNP>();
+  t.channelTile = makeChannelTile<V, ChannelNK, ChannelNP, AdjacentTaps>();
   t.channelInPlaceWeightBytes = 18 * 1024;
   t.transposeOut = &transposeOut<V>;
   t.weightGrad = {GradNC, GradNK * V::lanes, &weightGradTile<V, GradNC, GradNK>};
