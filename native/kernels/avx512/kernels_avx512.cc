@@ -146,9 +146,14 @@ void transposeOut16x16(float* dst, int64_t dstStride, int64_t step, const float*
 // 12x32 GEMM tile: 24 accumulators + 2 inputs + 1 broadcast of the 32 zmm registers.
 // The one-channel (narrow) tile has 8 accumulators, enough chains to hide FMA latency.
 // Weight gradients of 64 channels a group (or a multiple) take a 6-column tile four registers
-// wide (see kernel_table.h), those of at most 16 channels an 8-column tile one register wide:
-// on a 3x3x3 16 -> 16 gradient 8 columns measured faster than 12 or 16 (Zen 4: 51.7 against
-// 55.4 and 59.0 ms). The dot products of few-channel weight gradients run on 256-bit
+// wide (see kernel_table.h), those of at most 16 channels a 12-column tile one register wide,
+// which broadcasts each input once for the 3 taps of a window row that read it (9 loads per 8
+// multiply-adds made the plain tile load-bound on Zen 5, whose FMA units take 512-bit
+// operands whole: a 3x3x3 16 -> 16 gradient 15% faster than on the plain 8-column tile, which
+// Zen 4 had measured faster than 12 or 16 columns). The channel tiles do the same for their
+// taps (channelTileAdjacentTaps: 14% on that layer's forward and data gradient; 3x3 64 -> 64 and
+// 3-d 32-channel layers and the wider weight-gradient tiles measured the same or slower with it).
+// The dot products of few-channel weight gradients run on 256-bit
 // registers: at 16 floats nearly every load of their shifted columns spans two cache lines,
 // and their 7 loads per 12 multiply-adds made the tiny 3 -> 8 gradient 9 µs against 6 on AVX2.
 // Channel mode's in-place chunks are not capped (see kernel_table.h). A one-register channel
