@@ -37,7 +37,7 @@ struct GemmKernel {
 // position p reads the one float rows[r] + rowOffset + tapOffsets[j] + s * p (s = 1 for row
 // buffers, 1 or 2 for input rows read in place); `out` is [position][channel], position p at
 // out + p * outStride, and `bias` (mr floats) is read as vectors.
-constexpr int kMaxChannelTilePositions = 12;
+constexpr int kMaxChannelTilePositions = 16;
 constexpr int kMaxChannelTileStride = 2;
 struct ChannelTileKernel {
   int mr = 0;  // 0: no such tile
