@@ -15,6 +15,7 @@
 #include "ops.h"
 #include "padded_input.h"
 #include "plane_row_order.h"
+#include "prefetch.h"
 #include "reused_buffer.h"
 #include "row_cache.h"
 #include "row_buffer.h"
@@ -235,6 +236,14 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
     }
     std::fill(dst + valid * kPadded, dst + tileFloats, 0.0f);
   };
+  // The dY a row tile's transpose reads: Kg runs in as many channel planes, which the hardware
+  // prefetchers do not follow from plane to plane.
+  auto prefetchRowTile = [&](int64_t g, int64_t rowTile) {
+    const auto [n, td, th, tile, blockEnd] = rowTileAt(rowTile);
+    const int64_t t0 = tile * T, valid = std::min(T, aw.count - t0);
+    const float* src = dy + (n * d.outChannels + g * Kg) * outVolume + (td * d.out[1] + th) * d.out[2] + t0;
+    for (int64_t k = 0; k < Kg; ++k) prefetchFloats(src + k * outVolume, valid);
+  };
   ReusedBuffer dyT(dyTShared ? d.groups * rowTiles * tileFloats : 0);
   ThreadPool& pool = ThreadPool::instance();
   pool.parallelFor(dyTShared ? d.groups * rowTiles : 0, [&](int64_t item, int) {
@@ -447,6 +456,7 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
       } else if (!dotPath) {
         for (int64_t r = 0; r < callRows; ++r) transposeRowTile(g, rowTile + r, ownDyT.data() + r * tileFloats);
         tileDy = ownDyT.data();
+        for (int64_t next = rowTile + callRows; next < std::min(rowEnd, rowTile + 2 * callRows); ++next) prefetchRowTile(g, next);
       }
       const float* xBatch = xGroupBase + n * d.inChannels * inVolume;
       // A tile of a layer whose rows go through the row cache reads them in place where all its
