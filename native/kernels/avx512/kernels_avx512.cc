@@ -162,7 +162,7 @@ void transposeOut16x16(float* dst, int64_t dstStride, int64_t step, const float*
 // file's flags, and a CPU without them must never run it (it is called only after cpuid).
 const convnd::KernelTable& convnd::avx512Kernels() {
   static const convnd::KernelTable table = [] {
-    convnd::KernelTable t = convnd::tiles::makeKernelTable<Avx512, 12, 2, 8, 12, 2, 4, 2, 12, true>("avx512", &copyStride2);
+    convnd::KernelTable t = convnd::tiles::makeKernelTable<Avx512, 12, 2, 8, 12, 2, 4, 2, 14, true>("avx512", &copyStride2);
     t.channelTileNarrow = convnd::tiles::makeChannelTile<Avx512, 1, 16, true>();
     t.gemmOctet = {8, 3 * Avx512::lanes, &convnd::tiles::gemmTile<Avx512, 8, 3>};
     t.gemmOctetTail = {8, Avx512::lanes, &convnd::tiles::gemmTile<Avx512, 8, 1>};

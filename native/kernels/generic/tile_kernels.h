@@ -223,7 +223,8 @@ inline int adjacentTapStep(const GemmTileArgs& a) {
 // the registers for it (Adjacent).
 template <class V, int NK, int NP, int Taps, int S, bool Adjacent>
 void channelTileFixedTaps(const GemmTileArgs& a) {
-  if constexpr (Adjacent) {
+  // The accumulators, every tap's weights and a broadcast in 32 registers.
+  if constexpr (Adjacent && NK * (NP + Taps) + 1 <= 32) {
     const int step = adjacentTapStep(a);
     if (step > 0) return channelTileAdjacentTaps<V, NK, NP, Taps, S, 1>(a);
     if (step < 0) return channelTileAdjacentTaps<V, NK, NP, Taps, S, -1>(a);
