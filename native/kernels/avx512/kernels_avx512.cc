@@ -157,7 +157,7 @@ void transposeOut16x16(float* dst, int64_t dstStride, int64_t step, const float*
 // registers: at 16 floats nearly every load of their shifted columns spans two cache lines,
 // and their 7 loads per 12 multiply-adds made the tiny 3 -> 8 gradient 9 µs against 6 on AVX2.
 // Channel mode's in-place chunks are not capped (see kernel_table.h). A one-register channel
-// tile (16 channels x 12 positions) serves 16-channel layers.
+// tile (16 channels x up to 16 positions) serves 16-channel layers.
 // Built on first use, never at load time: the table's construction is compiled with this
 // file's flags, and a CPU without them must never run it (it is called only after cpuid).
 const convnd::KernelTable& convnd::avx512Kernels() {

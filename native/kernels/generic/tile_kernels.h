@@ -122,21 +122,45 @@ void gemmTile(const GemmTileArgs& a) {
   }
 }
 
+// Register tiles' accumulators: R rows of NK registers, row i at base + i * stride.
+template <class V, int R, int NK>
+inline void loadRows(typename V::reg (&acc)[R][NK], const float* base, int64_t stride) {
+  CONVND_UNROLL
+  for (int i = 0; i < R; ++i)
+    CONVND_UNROLL
+    for (int k = 0; k < NK; ++k) acc[i][k] = V::load(base + i * stride + k * V::lanes);
+}
+
+template <class V, int R, int NK>
+inline void storeRows(typename V::reg (&acc)[R][NK], float* base, int64_t stride) {
+  CONVND_UNROLL
+  for (int i = 0; i < R; ++i)
+    CONVND_UNROLL
+    for (int k = 0; k < NK; ++k) V::store(base + i * stride + k * V::lanes, acc[i][k]);
+}
+
+// A channel tile's starting sums: the last chunk's, the bias or zeros.
+template <class V, int NP, int NK>
+inline void startChannelTile(typename V::reg (&acc)[NP][NK], const GemmTileArgs& a) {
+  if (a.accumulate) return loadRows<V, NP, NK>(acc, a.out, a.outStride);
+  CONVND_UNROLL
+  for (int p = 0; p < NP; ++p)
+    CONVND_UNROLL
+    for (int k = 0; k < NK; ++k) acc[p][k] = a.bias ? V::load(a.bias + k * V::lanes) : V::zero();
+}
+
 // The transposed tile: acc[p][k] += x[p] * w[k] for NP positions and NK registers of output
 // channels. The channels of one tap are one vector load and every position's input is
-// broadcast, so a row tile can be any width from 1 to NP: narrow rows (28 positions = 6 + 6 +
-// 6 + 6 + 4) and channel counts that are multiples of the register width waste nothing.
+// broadcast, so a row tile can be any width from 1 to NP: narrow rows (28 positions at 6 a
+// tile = 5 + 6 + 5 + 6 + 6) and channel counts that are multiples of the register width waste
+// nothing.
 // `out` holds [position][channel] (position p at out + p * outStride); the driver transposes.
 // Position p reads tap j at xp[S * p]: S = 2 reads a strided layer's input rows in place.
 template <class V, int NK, int NP, int Taps, int S>
 void channelTileTaps(const GemmTileArgs& a) {
   constexpr int L = V::lanes;
   typename V::reg acc[NP][NK];
-  CONVND_UNROLL
-  for (int p = 0; p < NP; ++p)
-    CONVND_UNROLL
-    for (int k = 0; k < NK; ++k)
-      acc[p][k] = a.accumulate ? V::load(a.out + p * a.outStride + k * L) : (a.bias ? V::load(a.bias + k * L) : V::zero());
+  startChannelTile<V, NP, NK>(acc, a);
   // The next tap's weights at a.weights + w; each row's start weightSkip floats past where the
   // last row's taps ended (an index, so that no pointer before the weights is formed).
   int64_t w = -static_cast<int64_t>(a.weightSkip);
@@ -153,10 +177,7 @@ void channelTileTaps(const GemmTileArgs& a) {
     w += NK * L;
   };
   forEachTap<Taps>(a, [&](const float*) { w += a.weightSkip; }, tap);
-  CONVND_UNROLL
-  for (int p = 0; p < NP; ++p)
-    CONVND_UNROLL
-    for (int k = 0; k < NK; ++k) V::store(a.out + p * a.outStride + k * L, acc[p][k]);
+  storeRows<V, NP, NK>(acc, a.out, a.outStride);
 }
 
 // The same tile where a row's Taps taps read adjacent inputs, in order (Step = 1: offsets
@@ -171,11 +192,7 @@ void channelTileAdjacentTaps(const GemmTileArgs& a) {
   constexpr int L = V::lanes;
   constexpr int Inputs = S * (NP - 1) + Taps;
   typename V::reg acc[NP][NK];
-  CONVND_UNROLL
-  for (int p = 0; p < NP; ++p)
-    CONVND_UNROLL
-    for (int k = 0; k < NK; ++k)
-      acc[p][k] = a.accumulate ? V::load(a.out + p * a.outStride + k * L) : (a.bias ? V::load(a.bias + k * L) : V::zero());
+  startChannelTile<V, NP, NK>(acc, a);
   const float* w = a.weights;
   // Input q of a row (from its lowest tap's input) is tap j's at position (q - lowest(j)) / S.
   const int64_t first = a.rowOffset + a.tapOffsets[Step > 0 ? 0 : Taps - 1];
@@ -202,10 +219,7 @@ void channelTileAdjacentTaps(const GemmTileArgs& a) {
     }
     w += Taps * NK * L + a.weightSkip;
   }
-  CONVND_UNROLL
-  for (int p = 0; p < NP; ++p)
-    CONVND_UNROLL
-    for (int k = 0; k < NK; ++k) V::store(a.out + p * a.outStride + k * L, acc[p][k]);
+  storeRows<V, NP, NK>(acc, a.out, a.outStride);
 }
 
 // 1 where the tile's taps read adjacent inputs in order, -1 in reverse, else 0.
@@ -250,8 +264,9 @@ void fillChannelTiles(GemmTileFn (*fn)[kMaxChannelTilePositions + 1]) {
   if constexpr (NP > 1) fillChannelTiles<V, NK, NP - 1, Adjacent>(fn);
 }
 
-// The transposed tile of NK registers of channels and up to NP positions; Adjacent where the
-// ISA has registers for NK x NP accumulators, 3 x NK weights and a broadcast.
+// The transposed tile of NK registers of channels and up to NP positions; Adjacent: with
+// channelTileAdjacentTaps for the widths whose accumulators, taps' weights and broadcast fit
+// 32 registers (AVX-512's count).
 template <class V, int NK, int NP, bool Adjacent = false>
 ChannelTileKernel makeChannelTile() {
   static_assert(NP <= kMaxChannelTilePositions, "the table holds kMaxChannelTilePositions widths");
@@ -282,10 +297,7 @@ template <class V, int NC, int NK, int S>
 void weightGradTileStep(const WeightGradArgs& a) {
   constexpr int L = V::lanes;
   typename V::reg acc[NC][NK];
-  CONVND_UNROLL
-  for (int c = 0; c < NC; ++c)
-    CONVND_UNROLL
-    for (int k = 0; k < NK; ++k) acc[c][k] = V::load(a.acc + c * a.accStride + k * L);
+  loadRows<V, NC, NK>(acc, a.acc, a.accStride);
   for (int64_t r = 0; r < a.rows; ++r) {
     const float* const* columns = a.columns + r * a.columnsPitch;
     const float* dyT = a.dyT + r * a.dyTPitch;
@@ -301,10 +313,7 @@ void weightGradTileStep(const WeightGradArgs& a) {
       }
     }
   }
-  CONVND_UNROLL
-  for (int c = 0; c < NC; ++c)
-    CONVND_UNROLL
-    for (int k = 0; k < NK; ++k) V::store(a.acc + c * a.accStride + k * L, acc[c][k]);
+  storeRows<V, NC, NK>(acc, a.acc, a.accStride);
 }
 
 // Column element u at columns[c][columnStep * u]: step 2 reads a stride-2 layer's input rows in
@@ -334,10 +343,7 @@ void weightGradAdjacentTaps(const WeightGradArgs& a) {
   }
   if (!adjacent) return weightGradTile<V, NC, NK>(a);
   typename V::reg acc[NC][NK];
-  CONVND_UNROLL
-  for (int c = 0; c < NC; ++c)
-    CONVND_UNROLL
-    for (int k = 0; k < NK; ++k) acc[c][k] = V::load(a.acc + c * a.accStride + k * L);
+  loadRows<V, NC, NK>(acc, a.acc, a.accStride);
   for (int64_t r = 0; r < a.rows; ++r) {
     const float* const* columns = a.columns + r * a.columnsPitch;
     const float* dyT = a.dyT + r * a.dyTPitch;
@@ -368,10 +374,7 @@ void weightGradAdjacentTaps(const WeightGradArgs& a) {
     for (int64_t q = bodyBegin; q < bodyEnd; ++q) input(q, false);
     for (int64_t q = bodyEnd; q < end; ++q) input(q, true);
   }
-  CONVND_UNROLL
-  for (int c = 0; c < NC; ++c)
-    CONVND_UNROLL
-    for (int k = 0; k < NK; ++k) V::store(a.acc + c * a.accStride + k * L, acc[c][k]);
+  storeRows<V, NC, NK>(acc, a.acc, a.accStride);
 }
 
 // acc[k][c][lane] += col[c][u] * dy[k][u] over the u of each lane, row by row, for NK channels
