@@ -221,10 +221,19 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
   // alternation).
   const int64_t tileFloats = T * kPadded;
   const bool dyTShared = !dotPath && chunksPerGroup * columnSplits > 1;
-  auto transposeRowTile = [&](int64_t g, int64_t rowTile, float* dst) {
+  // Where group g's dY of a row tile starts (channel k at src + k * outVolume), and its positions.
+  struct DyRun {
+    const float* src;
+    int64_t valid;
+  };
+  auto dyRowTile = [&](int64_t g, int64_t rowTile) {
     const auto [n, td, th, tile, blockEnd] = rowTileAt(rowTile);
-    const int64_t t0 = tile * T, valid = std::min(T, aw.count - t0);
-    const float* src = dy + (n * d.outChannels + g * Kg) * outVolume + (td * d.out[1] + th) * d.out[2] + t0;
+    const int64_t t0 = tile * T;
+    return DyRun{dy + (n * d.outChannels + g * Kg) * outVolume + (td * d.out[1] + th) * d.out[2] + t0,
+                 std::min(T, aw.count - t0)};
+  };
+  auto transposeRowTile = [&](int64_t g, int64_t rowTile, float* dst) {
+    const auto [src, valid] = dyRowTile(g, rowTile);
     // Whole blocks of 8 channels through the ISA's transpose (which may read 8 channels past
     // the last it is given: the rest go one by one); the scalar loop took 12% of a pointwise
     // layer's weight gradient.
@@ -239,9 +248,7 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
   // The dY a row tile's transpose reads: Kg runs in as many channel planes, which the hardware
   // prefetchers do not follow from plane to plane.
   auto prefetchRowTile = [&](int64_t g, int64_t rowTile) {
-    const auto [n, td, th, tile, blockEnd] = rowTileAt(rowTile);
-    const int64_t t0 = tile * T, valid = std::min(T, aw.count - t0);
-    const float* src = dy + (n * d.outChannels + g * Kg) * outVolume + (td * d.out[1] + th) * d.out[2] + t0;
+    const auto [src, valid] = dyRowTile(g, rowTile);
     for (int64_t k = 0; k < Kg; ++k) prefetchFloats(src + k * outVolume, valid);
   };
   ReusedBuffer dyT(dyTShared ? d.groups * rowTiles * tileFloats : 0);
