@@ -43,12 +43,6 @@ RowCache::RowCache(const AxisMap& ad, const AxisMap& ah, const AxisMap& aw, cons
   data_.assign(static_cast<size_t>(slots * layout.rowLength + 1), 0.0f);
   tags_.assign(static_cast<size_t>(slots), -1);
   outside_.assign(static_cast<size_t>(layout.rowLength + 1), fill);
-  for (int64_t jh = 0; jh < ah.taps(); ++jh) {
-    int64_t from = -1;
-    for (int64_t j = 0; j < ah.taps(); ++j)
-      if (ah.offset[j] == ah.offset[jh] + ah.inStep) from = j;
-    shiftFrom_.push_back(from);
-  }
 }
 
 void RowCache::planFills(int64_t t0) {
@@ -65,43 +59,58 @@ void RowCache::planFills(int64_t t0) {
 void RowCache::invalidate() {
   std::fill(tags_.begin(), tags_.end(), -1);
   outsideReady_ = false;
-  lastC1_ = -1;
 }
 
-const float* RowCache::fillFor(int64_t c, int64_t id, int64_t ih, int64_t slotHint, int64_t t0, const float* planeData,
-                              const float* aheadPlane) {
-  if (id < 0 || id >= ad_.inSize || ih < 0 || ih >= ah_.inSize) {
-    if (!outsideReady_) {
-      fillRow(layout_, copies_, aw_.inStep, nullptr, fill_, outside_.data());
-      outsideReady_ = true;
+void RowCache::planWindow(int64_t td, int64_t th, int64_t t0) {
+  keys_.clear();
+  // A stride-1 row whose span lies inside the input needs no copy where direct_: it is read in
+  // place (its first element `first`).
+  const int64_t first = direct_ ? t0 + layout_.segments[0].qFirst : 0;
+  const bool inPlace = direct_ && first >= 0 && first + layout_.segments[0].length <= aw_.inSize;
+  for (const int64_t od : ad_.offset)
+    for (const int64_t oh : ah_.offset) {
+      RowKey key;
+      key.id = ad_.inStep * td + od;
+      key.ih = ah_.inStep * th + oh;
+      key.tag = tag(key.id, key.ih);
+      if (key.id < 0 || key.id >= ad_.inSize || key.ih < 0 || key.ih >= ah_.inSize) {
+        key.kind = RowKey::kOutside;
+        key.offset = 0;
+        if (!outsideReady_) {
+          fillRow(layout_, copies_, aw_.inStep, nullptr, fill_, outside_.data());
+          outsideReady_ = true;
+        }
+      } else if (inPlace) {
+        key.kind = RowKey::kInPlace;
+        key.offset = (key.id * ah_.inSize + key.ih) * aw_.inSize + first;
+      } else if (cached_) {
+        key.kind = RowKey::kCached;
+        key.offset = (key.id & (slotsD_ - 1)) * slotsH_ + (key.ih & (slotsH_ - 1));
+      } else {
+        key.kind = RowKey::kUncached;
+        key.offset = 0;
+      }
+      keys_.push_back(key);
     }
-    return outside_.data();
-  }
-  if (direct_) {
-    // A stride-1 row whose span lies inside the input needs no copy: point at the input.
-    const int64_t first = t0 + layout_.segments[0].qFirst;
-    if (first >= 0 && first + layout_.segments[0].length <= aw_.inSize)
-      return planeData + (id * ah_.inSize + ih) * aw_.inSize + first;
-  }
-  const int64_t slot = cached_ ? cachedSlot(c, id, ih) : slotHint;
+}
+
+const float* RowCache::fill(const RowKey& key, int64_t slot, const float* planeData, const float* aheadPlane) {
   float* row = data_.data() + slot * layout_.rowLength;
-  if (!cached_ || tags_[static_cast<size_t>(slot)] != tag(id, ih)) {
-    // The fills jump from plane to plane, which the hardware prefetchers do not follow: fetch
-    // a later channel's row meanwhile (3x3 stride-1 layers 2-5% faster, in-process alternation).
-    // Only what the fill reads: prefetching whole 16384-float rows of a 1-d layer made it 60%
-    // slower.
-    if (aheadPlane && readEnd_ > readFirst_)
-      prefetchFloats(aheadPlane + (id * ah_.inSize + ih) * aw_.inSize + readFirst_, readEnd_ - readFirst_);
-    // The same tap's row for the next output row, inStep rows on: the rows it adds in this
-    // plane. A 3-d window's 3 planes x 16-32 channels are more concurrent streams than the
-    // prefetchers track, so those rows came from memory at the fill. 3-d 3x3x3 layers 3-8%
-    // faster (forward and data gradient, 1 and 2 threads, in-process alternation); 2-d layers,
-    // whose input stays in L2/L3, the same.
-    if (readEnd_ > readFirst_ && ih + ah_.inStep < ah_.inSize)
-      prefetchFloats(planeData + (id * ah_.inSize + ih + ah_.inStep) * aw_.inSize + readFirst_, readEnd_ - readFirst_);
-    fillRow(layout_, copies_, aw_.inStep, planeData + (id * ah_.inSize + ih) * aw_.inSize, fill_, row);
-    tags_[static_cast<size_t>(slot)] = tag(id, ih);
-  }
+  const int64_t rowStart = (key.id * ah_.inSize + key.ih) * aw_.inSize;
+  // The fills jump from plane to plane, which the hardware prefetchers do not follow: fetch
+  // a later channel's row meanwhile (3x3 stride-1 layers 2-5% faster, in-process alternation).
+  // Only what the fill reads: prefetching whole 16384-float rows of a 1-d layer made it 60%
+  // slower.
+  if (aheadPlane && readEnd_ > readFirst_) prefetchFloats(aheadPlane + rowStart + readFirst_, readEnd_ - readFirst_);
+  // The same tap's row for the next output row, inStep rows on: the rows it adds in this
+  // plane. A 3-d window's 3 planes x 16-32 channels are more concurrent streams than the
+  // prefetchers track, so those rows came from memory at the fill. 3-d 3x3x3 layers 3-8%
+  // faster (forward and data gradient, 1 and 2 threads, in-process alternation); 2-d layers,
+  // whose input stays in L2/L3, the same.
+  if (readEnd_ > readFirst_ && key.ih + ah_.inStep < ah_.inSize)
+    prefetchFloats(planeData + rowStart + ah_.inStep * aw_.inSize + readFirst_, readEnd_ - readFirst_);
+  fillRow(layout_, copies_, aw_.inStep, planeData + rowStart, fill_, row);
+  if (cached_) tags_[static_cast<size_t>(slot)] = key.tag;
   return row;
 }
 
