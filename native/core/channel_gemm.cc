@@ -195,7 +195,7 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
   const int64_t rowWork = kPadded * p.inPerGroup * rowsPerChannel * plan.tW * aw.count / columnCount;
   const int64_t rowCount = p.batch * p.groups * ad.count * ah.count * columnCount;
   const TaskRuns runs(rowWork, rowCount, pool.threads());
-  const PlaneRowOrder order(ad, ah);
+  const PlaneRowOrder order(ad, ah, p.inPerGroup * rowFloats);
 
   // Aligned so that one thread's writes to its buffers' bookkeeping never share a cache
   // line with another's (see poolForwardDirect).

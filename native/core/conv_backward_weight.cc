@@ -201,7 +201,7 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
   // Output rows a register tile's call reduces over together (tileRows), when rows are whole
   // tiles: the row cache then holds that many windows at once. Same sums, same order.
   const int64_t tileRows = !dotPath && wTiles == 1 ? std::clamp<int64_t>((kMinGradReduction + T - 1) / T, 1, ah.count) : 1;
-  const PlaneRowOrder order(ad, ah, tileRows);
+  const PlaneRowOrder order(ad, ah, chunk * (inPlace ? aw.inSize : layout.rowLength), tileRows);
   auto rowTileAt = [&](int64_t i) {
     RowTile r;
     r.tile = i % wTiles; i /= wTiles;

@@ -40,7 +40,7 @@ void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
   // Each task is a contiguous run of rows: consecutive rows share input rows through the
   // row cache.
   const TaskRuns runs(rowWork, rowCount, pool.threads());
-  const PlaneRowOrder order(ad, ah);
+  const PlaneRowOrder order(ad, ah, p.inPerGroup * layout.rowLength);
 
   // Aligned so that one thread's writes to its buffers' bookkeeping never share a cache
   // line with another's (see poolForwardDirect).

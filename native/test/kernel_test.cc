@@ -117,8 +117,9 @@ std::vector<ConvDesc> largeConvs() {
       make(100, 13, 1, {3, 300}, {3, 3}, 1, 1),   // 2 tasks a row, 2 channel chunks
       make(300, 20, 1, {2, 300}, {1, 1}, 1, 0),   // pointwise: collapsed to one axis of 600
       make(24, 24, 24, {4, 270}, {3, 3}, 2, 1),   // depthwise, strided
-      make(40, 17, 1, {4, 15, 37}, {3, 3, 3}, 1, 1),  // 3D: H rows in blocks (6, 6, 3; weight gradient 7, 7, 1)
-      make(32, 32, 1, {3, 8, 20}, {3, 3, 3}, 1, 1),   // 3D in channel mode, H rows in blocks of 6 and 2
+      make(40, 17, 1, {4, 15, 37}, {3, 3, 3}, 1, 1),  // 3D: H rows in blocks (weight gradient 14 and 1)
+      // 3D in channel mode, H rows in blocks of 6, 6 and 2 (rows of too many floats for longer blocks)
+      make(48, 48, 1, {2, 14, 40}, {3, 3, 3}, 1, 1),
       make(24, 16, 1, {3, 7, 30}, {3, 3, 3}, 1, 1),   // 16 output channels: AVX-512's narrow channel tile
       make(30, 80, 1, {4, 29}, {3, 3}, 1, 1),         // 80: five blocks of the narrow channel tile
       make(12, 30, 3, {700}, {5}, 3, 2),          // 1D, grouped, strided
