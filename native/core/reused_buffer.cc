@@ -10,9 +10,8 @@ namespace {
 // 16-channel 64^3 layer's transposed dY 16 MiB); larger buffers are freed after the call.
 constexpr size_t kKeptFloats = size_t(4) << 20;
 
-// Three kept buffers: a data gradient holds its transposed weight and its stride phases' padded
-// dY while each phase packs weights (a merged one its phased output while the GEMM packs).
-constexpr int kKeptBuffers = 3;
+// Two kept buffers: a merged data gradient holds its phased output while each GEMM packs weights.
+constexpr int kKeptBuffers = 2;
 
 struct Spare {
   std::unique_ptr<float[]> data;
