@@ -2,12 +2,10 @@
 #include <algorithm>
 #include <cstring>
 #include <vector>
-#include "gemm_plan.h"
 #include "merged_phases.h"
 #include "ops.h"
 #include "padded_input.h"
 #include "reused_buffer.h"
-#include "thread_pool.h"
 #include "windowed_gemm.h"
 
 namespace convnd {
@@ -66,24 +64,6 @@ void convBackwardData(const KernelTable& k, const ConvDesc& desc, const float* d
   p.output = dx;
   p.weights = w;
   p.weightStrides = {f.group, f.inChannel, f.outChannel, {f.axis[0], f.axis[1], f.axis[2]}};
-  // The weight with the input channels of each (output channel, tap) contiguous, w[g][k][c][t]
-  // transposed to [g][k][t][c] once for every stride phase, so that packing copies runs of
-  // channels where it gathered one float every kernel volume. Packing took 5.5% of a 3x3
-  // stride-2 128 -> 128 data gradient; transposing and packing now take 10% less time than the
-  // gathers did, and the gradient is 1.5-2% faster on one thread, the same on two (in-process
-  // alternation). Only for whole blocks of 8 channels: the ISA's transpose reads source rows up
-  // to the next multiple of 8.
-  ReusedBuffer transposed;
-  const int64_t vol = d.kernelVolume(), Cg = d.inPerGroup();
-  if (vol > 1 && Cg % 8 == 0) {
-    transposed = ReusedBuffer(d.outChannels * Cg * vol);
-    float* const wT = transposed.data();
-    ThreadPool::instance().parallelFor(d.outChannels, [&](int64_t oc, int) {
-      k.transposeOut(wT + oc * Cg * vol, Cg, 1, w + oc * Cg * vol, vol, vol, Cg);
-    }, d.outChannels * Cg * vol * kTransposeWorkPerFloat);
-    p.weights = wT;
-    p.weightStrides = {f.group, 1, Cg * vol, {f.axis[0] * Cg, f.axis[1] * Cg, f.axis[2] * Cg}};
-  }
   p.bias = bias;
   for (int a = 0; a < kAxes; ++a) p.outExtent[a] = d.in[a];
   std::vector<WindowedGemm> phases;

@@ -37,15 +37,6 @@ struct GemmPlan {
   }
 };
 
-// What packing a float costs, in the thread pool's units of work (multiply-adds): a register
-// transpose moves one in about a third of a cycle (0.7% of a 3x3 stride-2 128 -> 128 forward),
-// a gather in about two (0.08 ms for its data gradient's 147K floats). Counted as 4 for both, a
-// data gradient's packing (then gathered from every layout it read) ran on the calling thread alone:
-// 0.1 ms of that gradient's 1.2 ms on two threads.
-// Counted as 32: that gradient 2.5% faster on two threads, 3x3 64 -> 64 56x56 1.7%, 1x1
-// 256 -> 64 3.8%; 3x3x3, 1-d and the tiny 3 -> 8 layer the same (in-process alternation).
-constexpr int64_t kTransposeWorkPerFloat = 4, kGatherWorkPerFloat = 32;
-
 GemmPlan makeGemmPlan(const KernelTable& kernels, const WindowedGemm& p);
 
 // Whether makeGemmPlan would choose channel mode (channel_gemm.h) for the problem.
