@@ -8,7 +8,9 @@ namespace convnd {
 PlaneRowOrder::PlaneRowOrder(const AxisMap& ad, const AxisMap& ah, int64_t rowFloats, int64_t multiple)
     : dCount_(ad.count), hCount_(ah.count), blocked_(ad.count > 1 && ad.taps() > 1) {
   // A block of b output rows holds (b - 1) * inStep + taps input rows in each of the D taps'
-  // planes. In doubles: a huge stride may make the product overflow.
+  // planes; the bound below takes taps - inStep rows off b * inStep without dividing by the
+  // stride, a little short of the largest fitting block at stride 2. In doubles: a huge stride
+  // may make the product overflow.
   const double perOutputRow = std::max(1.0, static_cast<double>(rowFloats) * static_cast<double>(ad.taps() * ah.inStep));
   const int64_t fitting = static_cast<int64_t>(kBlockFloats / perOutputRow) - std::max<int64_t>(0, ah.taps() - ah.inStep);
   rowBlock_ = blocked_ ? std::min(roundUp(std::max(kRowBlock, fitting), multiple), hCount_) : hCount_;

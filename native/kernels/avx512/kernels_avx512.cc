@@ -152,7 +152,9 @@ void transposeOut16x16(float* dst, int64_t dstStride, int64_t step, const float*
 // operands whole: a 3x3x3 16 -> 16 gradient 15% faster than on the plain 8-column tile, which
 // Zen 4 had measured faster than 12 or 16 columns). The channel tiles do the same for their
 // taps (channelTileAdjacentTaps: 14% on that layer's forward and data gradient; 3x3 64 -> 64 and
-// 3-d 32-channel layers and the wider weight-gradient tiles measured the same or slower with it).
+// 3-d 32-channel layers and the wider weight-gradient tiles measured the same or slower with it:
+// the two-register channel tile takes it only at the widths whose registers allow, up to 12
+// positions at 3 taps and 13 at 2, which its 14-position split of 28- and 56-wide rows never uses).
 // The dot products of few-channel weight gradients run on 256-bit
 // registers: at 16 floats nearly every load of their shifted columns spans two cache lines,
 // and their 7 loads per 12 multiply-adds made the tiny 3 -> 8 gradient 9 µs against 6 on AVX2.
