@@ -37,6 +37,15 @@ constexpr int64_t kRowPartitions = 4;
 // 3-7%, 3x3 128 -> 128 at 28x28 batch 8 3-4%, 56-wide 2-d layers about the same (one thread,
 // in-process alternation; 112 and 168 measured in between).
 constexpr int64_t kMinGradReduction = 256;
+// Long output rows (pointwise layers, 1-d signals) in register tiles of up to 1024 positions,
+// of nearly equal widths, where 256 left a short last tile (3136 = 12 x 256 + 64) and four
+// times the calls: 1x1 256 -> 64 56x56 6% faster on one thread and 9% on two (4 tiles of 784,
+// two row partitions), 512 -> 128 28x28 6% and 2-4%, 64 -> 256 56x56 3% and 6%, 1-d k255
+// stride 4 3.5% and 4% (in-process alternation). 512 and 768 at 56x56 made 3 or 5 tiles,
+// unevenly split between two partitions: 8-30% slower on two threads.
+constexpr int64_t kLongTileWidth = 1024;
+// The transposed dY of such a tile at most (512 KiB, in L2): 1024 positions up to 128 channels.
+constexpr int64_t kLongTileDyFloats = 128 * 1024;
 
 // The input rows [lo, hi) an axis' windows read, the padding's included.
 struct RowSpan {
@@ -154,13 +163,27 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
   // a 1-d k3 stride-2 one (no padding) 10-13% (in-process alternation). Tap jw of position
   // t0 + u then reads input + inStep * (t0 + u) + offset[jw].
   const bool inPlace = inPlaceStep && aw.tapsInside();
-  // The reduction over a row's positions runs inside the kernel, so a tile may be a whole
-  // output row (up to kTaskWidth): longer register-resident reductions, fewer row fills.
-  const int64_t T = std::min(aw.count, kTaskWidth);
-  const RowLayout layout = makeRowLayout(aw, T, kernels);
   const int64_t kPadded = roundUp(Kg, kernel.kWidth);
   const int64_t tD = ad.taps(), tH = ah.taps(), tW = aw.taps();
   const int64_t rowsPerChannel = tD * tH;
+  // The reduction over a row's positions runs inside the kernel, so a tile may be a whole
+  // output row: longer register-resident reductions, fewer row fills. Register tiles split
+  // longer rows into tiles of nearly equal widths up to kLongTileWidth where a tile's
+  // transposed dY stays within kLongTileDyFloats and, when rows are filled, a chunk of all the
+  // group's channels still fits the row buffer (1-d k3 64 -> 64 with padding keeps 256: its
+  // 64 channels' rows at 1024 would split it into chunks); elsewhere up to kTaskWidth.
+  const bool rowBufferBound = dotPath || !inPlace;
+  const auto balancedWidth = [&](int64_t widest) {
+    const int64_t tiles = (aw.count + widest - 1) / widest;
+    return (aw.count + tiles - 1) / tiles;
+  };
+  const int64_t widest = dotPath ? kTaskWidth : std::clamp(kLongTileDyFloats / kPadded, kTaskWidth, kLongTileWidth);
+  int64_t T = widest > kTaskWidth ? balancedWidth(widest) : std::min(aw.count, kTaskWidth);
+  // In doubles, as dotPlanes below: the product may overflow.
+  if (rowBufferBound && static_cast<double>(Cg) * static_cast<double>(rowsPerChannel) *
+                                static_cast<double>(makeRowLayout(aw, T, kernels).rowLength) > kRowBufferFloats)
+    T = std::min(aw.count, kTaskWidth);
+  const RowLayout layout = makeRowLayout(aw, T, kernels);
   const int64_t colsPerChannel = rowsPerChannel * tW;
   const int64_t inVolume = ad.inSize * ah.inSize * aw.inSize, outVolume = d.outVolume();
   const int64_t wTiles = (aw.count + T - 1) / T;
@@ -183,7 +206,6 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
   // (its four row partitions, see planGradSplit), not 8 of 32 channels on two threads (6
   // columns a tile: 36 computed for 32): 11% faster on two threads, 1% on one; batch 8 8-14%
   // (in-process alternation).
-  const bool rowBufferBound = dotPath || !inPlace;
   const int64_t largestChunk = std::max<int64_t>(1, std::min({rowBufferBound ? kRowBufferFloats / std::max<int64_t>(1, rowsPerChannel * layout.rowLength) : Cg,
                                                               kGradAccFloats / std::max<int64_t>(1, colsPerChannel * kPadded),
                                                               dotPlanes ? kDotPlanesFloats / planeFloats : Cg}));

@@ -136,10 +136,13 @@ std::vector<ConvDesc> largeConvs() {
       make(32, 32, 1, {3, 16, 64}, {1, 3, 3}, 1, 1),
       make(64, 64, 2, {8, 128}, {3, 3}, 1, 1),
       make(48, 32, 1, {3, 5, 9}, {1, 3, 3}, 1, 2),  // tap runs at pad 2: two of three taps miss positions in each tile
-      make(16, 32, 1, {3, 1100}, {3, 3}, 2, 1),   // weight gradient in place at stride 2 (padded x), 3 row tiles
-      make(16, 32, 1, {1100}, {3}, 2, 0),         // ... and without padding
-      make(16, 32, 1, {1100}, {3}, 1, 1),         // weight gradient: row-cache tiles, the middle one read in place
-      make(16, 32, 1, {1100}, {3}, 2, 1),         // ... at stride 2
+      make(16, 32, 1, {3, 4200}, {3, 3}, 2, 1),   // weight gradient in place at stride 2 (padded x), 3 row tiles of 700
+      make(16, 32, 1, {4200}, {3}, 2, 0),         // ... and without padding
+      make(16, 32, 1, {2600}, {3}, 1, 1),         // weight gradient: row-cache tiles of 867, the middle one read in place
+      make(16, 32, 1, {4200}, {3}, 2, 1),         // ... at stride 2
+      make(64, 32, 1, {1500}, {3}, 1, 1),         // ... in tiles of 256: 64 channels' rows of 1024 overflow the row buffer
+      make(8, 16, 1, {5000}, {1}, 1, 0),          // weight gradient: 10 row tiles of 1000 in 4 partitions (2, 3, 2, 3)
+      make(8, 160, 1, {900}, {1}, 1, 0),          // ... 160 channels: tiles of at most 819 (2 of 450)
   };
 }
 
