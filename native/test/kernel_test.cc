@@ -127,6 +127,7 @@ std::vector<ConvDesc> largeConvs() {
       make(256, 32, 1, {2, 300}, {1, 1}, 1, 0),   // channel mode, pointwise, in place: columns 208, 208, 184
       make(1100, 256, 1, {60}, {1}, 1, 0),        // weight gradient: 10 chunks of 110 channels (whole tiles), not 9 of 123
       make(2400, 32, 1, {60}, {1}, 1, 0),         // channel mode on AVX-512 in 2 chunks (2184 + 216 channels' rows)
+      make(96, 200, 1, {3, 20}, {1, 1}, 1, 0),    // channel mode, 2 rows: output-channel blocks split between threads
       make(96, 64, 2, {5, 57}, {3, 3}, 2, 1),     // channel mode, grouped, strided
       make(128, 128, 1, {5, 61}, {3, 3}, 2, 1),   // data gradient phases in channel mode at step 2
       make(64, 64, 1, {64, 64}, {3, 3}, 2, 1),    // ... sharing a padded dY (planes of 4 KiB crowd L1)

@@ -38,11 +38,17 @@ function runAll(): Float32Array[] {
   const xPart = randomTensor(r, [2, 16, 12, 20]);
   const wPart = randomTensor(r, [24, 16, 3, 3]);
   const gPart = convBackward(randomTensor(r, [2, 24, 12, 20]), xPart, wPart, { padding: 1, grads: { input: false, weight: true, bias: false } });
+  // One row of a pointwise layer: channel mode splits its output channels between the threads
+  // (forward and data gradient; a bias on the first block of each split).
+  const xRow = randomTensor(r, [1, 200, 6, 7]);
+  const wRow = randomTensor(r, [160, 200, 1, 1]);
+  const yRow = conv(xRow, wRow, { bias: randomTensor(r, [160]) });
+  const gRow = convBackward(randomTensor(r, yRow.shape), xRow, wRow, { grads: { input: true, weight: false, bias: false } });
   const p = { kernel: 3, stride: 2, padding: 1 };
   const dyPool = randomTensor(r, maxPool(x, p).shape);
   return [y.data, g.dx!.data, g.dw!.data, g.db!.data, t.data, maxPool(x, p).data,
     maxPoolBackward(dyPool, x, p).data, avgPoolBackward(dyPool, x, p).data, yBand.data, gGroups.dw!.data, gDepth.dw!.data, gLong.dw!.data,
-    gPart.dw!.data];
+    gPart.dw!.data, yRow.data, gRow.dx!.data];
 }
 
 describe.skipIf(!available)(`thread-count determinism on ${isa}`, () => {
