@@ -98,10 +98,10 @@ int64_t chooseBandRows(const WindowedGemm& p, const GemmPlan& plan, int64_t pitc
     const int64_t full = ah.count / B, last = ah.count % B;
     // Keep two tasks a thread when the plane has the rows for it.
     if (planes * (full + (last > 0)) < 2 * threads && planes * ah.count >= 4 * threads) continue;
-    const int64_t tiles = rowTiles ? ah.count * width / T
-                                   : full * bandTiles(B, pitch, width, T) + (last ? bandTiles(last, pitch, width, T) : 0);
-    const double cost = (rowTiles ? 1.0 : 1.03) * static_cast<double>(tiles * T) * perPosition +
-                        static_cast<double>(full + (last > 0)) * perRow;
+    const double positions = rowTiles ? static_cast<double>(ah.count) * rowPositions
+                                      : static_cast<double>(T * (full * bandTiles(B, pitch, width, T) +
+                                                                 (last ? bandTiles(last, pitch, width, T) : 0)));
+    const double cost = (rowTiles ? 1.0 : 1.03) * positions * perPosition + static_cast<double>(full + (last > 0)) * perRow;
     if (cost <= bestCost) {
       best = B;
       bestCost = cost;
@@ -179,8 +179,11 @@ bool runBandedGemm(const KernelTable& kernels, const WindowedGemm& p, const Gemm
   // the sums went through the output between chunks, not the cache-resident accumulators (the
   // stem's data gradient, 64 channels in 3 chunks, 2-6% slower); with a remainder (28- and
   // 56-wide grouped and depthwise layers) the rows' tail tiles cost more than the scatter saved
-  // (5-10% slower).
-  const bool rowTiles = aw.outStep == 1 && width % T == 0 && chunk >= p.inPerGroup;
+  // (5-10% slower), except where it is exactly one tail tile (AVX-512's 8-channel tile: 112 = 2
+  // x 48 + 16): the 7x7 stride-2 stem 4% faster on one thread and 7% on two, 3 -> 32 5x5 64x64
+  // 8%, 3 -> 64 3x3 112x112 20% (in-process alternation).
+  const bool exactTail = plan.tail != plan.kernel && width % T == plan.tail->tileWidth;
+  const bool rowTiles = aw.outStep == 1 && (width % T == 0 || exactTail) && chunk >= p.inPerGroup;
   // Band or row mode is decided as for one thread: row mode starts its sums from the bias and band
   // mode's virtual-row tiles add it at the end, so a choice that followed the thread count would
   // change the bits with it. Only the band height adapts to the threads (it does not change any sum).
@@ -272,7 +275,7 @@ bool runBandedGemm(const KernelTable& kernels, const WindowedGemm& p, const Gemm
           for (int64_t t = 0; t < width; t += T) {
             args.rowOffset = b * pitch + t;
             args.out = direct ? outBase + kb * outVolume + b * outRowStride + t : ws.acc.data() + kb * accPitch + args.rowOffset;
-            plan.kernel->fn(args);
+            (width - t < T ? plan.tail->fn : plan.kernel->fn)(args);
           }
       }
       first = false;

@@ -132,6 +132,8 @@ std::vector<ConvDesc> largeConvs() {
       make(128, 128, 1, {5, 61}, {3, 3}, 2, 1),   // data gradient phases in channel mode at step 2
       make(64, 64, 1, {64, 64}, {3, 3}, 2, 1),    // ... sharing a padded dY (planes of 4 KiB crowd L1)
       make(10, 7, 1, {20, 32}, {3, 3}, 1, 1),     // band row tiles: 4 channels direct, 3 scattered
+      make(3, 64, 1, {9, 64}, {3, 3}, 1, 1),      // band row tiles of 48 positions and a 16-position tail (AVX-512)
+      make(3, 20, 1, {9, 64}, {5, 5}, 1, 2),      // ... 16 channels direct, 4 scattered
       make(100, 7, 1, {20, 32}, {3, 3}, 1, 1),    // band mode (virtual rows) in 3 channel chunks
       // Staged rows (planes a multiple of 4 KiB apart, which tap runs do not read in place): one
       // task over several D rows, two outside; two groups.
