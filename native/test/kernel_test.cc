@@ -144,7 +144,9 @@ std::vector<ConvDesc> largeConvs() {
       make(16, 32, 1, {4200}, {3}, 2, 0),         // ... and without padding
       make(16, 32, 1, {2600}, {3}, 1, 1),         // weight gradient: row-cache tiles of 867, the middle one read in place
       make(16, 32, 1, {4200}, {3}, 2, 1),         // ... at stride 2
-      make(64, 32, 1, {1500}, {3}, 1, 1),         // ... in tiles of 256: 64 channels' rows of 1024 overflow the row buffer
+      make(64, 32, 1, {1500}, {3}, 1, 1),         // ... all 64 channels in one chunk (edge rows only), tiles of 750
+      make(400, 32, 1, {1500}, {3}, 1, 1),        // ... in tiles of 256: 400 channels' rows of 750 overflow the budget
+      make(16, 32, 1, {3, 3200}, {3, 3}, 3, 1),   // ... and at stride 3 (every row filled): tiles of 256, not 534
       make(8, 16, 1, {5000}, {1}, 1, 0),          // weight gradient: 10 row tiles of 1000 in 4 partitions (2, 3, 2, 3)
       make(8, 160, 1, {900}, {1}, 1, 0),          // ... 160 channels: tiles of at most 819 (2 of 450)
   };
