@@ -261,8 +261,11 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
     return DyRun{dy + (n * d.outChannels + g * Kg) * outVolume + (td * d.out[1] + th) * d.out[2] + t0,
                  std::min(T, aw.count - t0)};
   };
-  auto transposeRowTile = [&](int64_t g, int64_t rowTile, float* dst) {
-    const auto [src, valid] = dyRowTile(g, rowTile);
+  // `rows` consecutive row tiles from rowTile, which are whole output rows of one plane when
+  // rows > 1 (wTiles == 1, a call's rows): their dY is one run, transposed in one piece.
+  auto transposeRowTile = [&](int64_t g, int64_t rowTile, float* dst, int64_t rows = 1) {
+    const auto [src, rowValid] = dyRowTile(g, rowTile);
+    const int64_t valid = rows * rowValid;
     // Whole blocks of 8 channels through the ISA's transpose (which may read 8 channels past
     // the last it is given: the rest go one by one); the scalar loop took 12% of a pointwise
     // layer's weight gradient.
@@ -272,7 +275,7 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
       for (int64_t k = wholeK; k < Kg; ++k) dst[u * kPadded + k] = src[k * outVolume + u];
       std::fill(dst + u * kPadded + Kg, dst + (u + 1) * kPadded, 0.0f);
     }
-    std::fill(dst + valid * kPadded, dst + tileFloats, 0.0f);
+    std::fill(dst + valid * kPadded, dst + rows * tileFloats, 0.0f);
   };
   // The dY a row tile's transpose reads: Kg runs in as many channel planes, which the hardware
   // prefetchers do not follow from plane to plane.
@@ -490,7 +493,10 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
       if (dyTShared) {
         tileDy = dyT.data() + (g * rowTiles + rowTile) * tileFloats;
       } else if (!dotPath) {
-        for (int64_t r = 0; r < callRows; ++r) transposeRowTile(g, rowTile + r, ownDyT.data() + r * tileFloats);
+        // A call's rows in one transpose: a 28-wide row took its last 12 positions through the
+        // narrower 8 x 8 transpose (3x3 128 -> 128 28x28 batch 8 gradient 2-2.5% faster on one
+        // thread, other layers the same; in-process alternation).
+        transposeRowTile(g, rowTile, ownDyT.data(), callRows);
         tileDy = ownDyT.data();
         for (int64_t next = rowTile + callRows; next < std::min(rowEnd, rowTile + 2 * callRows); ++next) prefetchRowTile(g, next);
       }
