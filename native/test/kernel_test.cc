@@ -140,15 +140,16 @@ std::vector<ConvDesc> largeConvs() {
       make(32, 32, 1, {3, 16, 64}, {1, 3, 3}, 1, 1),
       make(64, 64, 2, {8, 128}, {3, 3}, 1, 1),
       make(48, 32, 1, {3, 5, 9}, {1, 3, 3}, 1, 2),  // tap runs at pad 2: two of three taps miss positions in each tile
-      make(16, 32, 1, {3, 4200}, {3, 3}, 2, 1),   // weight gradient in place at stride 2 (padded x), 3 row tiles of 700
+      make(16, 32, 1, {3, 4200}, {3, 3}, 2, 1),   // weight gradient in place at stride 2 (padded x), 4 row tiles of 525
       make(16, 32, 1, {4200}, {3}, 2, 0),         // ... and without padding
-      make(16, 32, 1, {2600}, {3}, 1, 1),         // weight gradient: row-cache tiles of 867, the middle one read in place
+      make(16, 32, 1, {2600}, {3}, 1, 1),         // weight gradient: row-cache tiles of 650, the middle ones read in place
       make(16, 32, 1, {4200}, {3}, 2, 1),         // ... at stride 2
-      make(64, 32, 1, {1500}, {3}, 1, 1),         // ... all 64 channels in one chunk (edge rows only), tiles of 750
+      make(64, 32, 1, {1500}, {3}, 1, 1),         // ... all 64 channels in one chunk (edge rows only), tiles of 375
       make(400, 32, 1, {1500}, {3}, 1, 1),        // ... in tiles of 256: 400 channels' rows of 750 overflow the budget
       make(16, 32, 1, {3, 3200}, {3, 3}, 3, 1),   // ... and at stride 3 (every row filled): tiles of 256, not 534
-      make(8, 16, 1, {5000}, {1}, 1, 0),          // weight gradient: 10 row tiles of 1000 in 4 partitions (2, 3, 2, 3)
-      make(8, 160, 1, {900}, {1}, 1, 0),          // ... 160 channels: tiles of at most 819 (2 of 450)
+      make(8, 16, 1, {5000}, {1}, 1, 0),          // weight gradient: 16 row tiles of 625 (8 a row) in 4 partitions
+      make(8, 160, 1, {900}, {1}, 1, 0),          // ... 160 channels: tiles of at most 819 (4 of 225)
+      make(16, 24, 1, {7, 30}, {3, 3}, 1, 1),     // weight gradient: 14 row tiles in 4 uneven partitions
   };
 }
 
