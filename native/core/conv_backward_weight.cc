@@ -41,8 +41,9 @@ constexpr int64_t kMinGradReduction = 256;
 // of nearly equal widths, where 256 left a short last tile (3136 = 12 x 256 + 64) and four
 // times the calls: 1x1 256 -> 64 56x56 6% faster on one thread and 9% on two (4 tiles of 784,
 // two row partitions), 512 -> 128 28x28 6% and 2-4%, 64 -> 256 56x56 3% and 6%, 1-d k255
-// stride 4 3.5% and 4% (in-process alternation). 512 and 768 at 56x56 made 3 or 5 tiles,
-// unevenly split between two partitions: 8-30% slower on two threads.
+// stride 4 3.5% and 4% (in-process alternation). 512 and 768 at 56x56 made 7 or 5 tiles,
+// unevenly split between partitions: 8-30% slower on two threads (hence whole multiples of 4
+// tiles since, see balancedWidth).
 constexpr int64_t kLongTileWidth = 1024;
 // The transposed dY of such a tile at most (512 KiB, in L2): 1024 positions up to 128 channels.
 constexpr int64_t kLongTileDyFloats = 128 * 1024;

@@ -21,8 +21,8 @@ constexpr int64_t kTileRowsFloats = 4096;
 // than 2048 on 3x3 and 1x1 layers; 8192 another 5-8% on a 1x1 layer (whose chunks, one tap a
 // channel, hold the fewest multiply-adds per reload); 32768 (128 KiB, still in L2) another
 // 5-9% on that layer in the machine's slow phases (the same in its fast ones, and on 3x3 layers,
-// in-process alternation). 131072 (512 KiB, half of Zen 5's L2): pointwise layers in one or
-// fewer chunks, 1x1 256 -> 64 56x56 forward 2.7% faster on one thread and two, 512 -> 128 28x28
+// in-process alternation). 131072 (512 KiB, half of Zen 5's L2): pointwise layers in fewer
+// chunks (256 -> 64 at 56x56 in one), its forward 2.7% faster on one thread and two, 512 -> 128 28x28
 // 3-5%, 1024 -> 256 14x14 1-3%, the 64 -> 256 data gradient 2.5%; 1-d k3 512 -> 512 2-3%; 3x3
 // and 3x3x3 layers the same (one thread and two, in-process alternation).
 constexpr int64_t kChannelTileRowsFloats = 131072;
