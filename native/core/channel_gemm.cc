@@ -202,9 +202,10 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
   // gradient 1.8x; 1x1 2048 -> 512 and 512 -> 2048 at 7x7 1.7-1.8x). Every output's sum keeps
   // its order, so the results do not depend on the split, and one thread needs none.
   const int64_t blocks = kPadded / mr;
-  const int64_t blockRuns = pool.threads() == 1 || rowCount >= 4 * int64_t(pool.threads())
+  const int64_t itemsWanted = 4 * int64_t(pool.threads());
+  const int64_t blockRuns = pool.threads() == 1 || rowCount >= itemsWanted
                                 ? 1
-                                : std::min(std::max<int64_t>(1, blocks / 2), (4 * int64_t(pool.threads()) + rowCount - 1) / rowCount);
+                                : std::min(std::max<int64_t>(1, blocks / 2), (itemsWanted + rowCount - 1) / rowCount);
   const TaskRuns runs(rowWork / blockRuns, rowCount * blockRuns, pool.threads());
   const PlaneRowOrder order(ad, ah, p.inPerGroup * rowFloats);
 
