@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 #include <vector>
+#include "aligned_floats.h"
 #include "l1_sets.h"
 #include "plane_row_order.h"
 #include "reused_buffer.h"
@@ -22,6 +23,10 @@ namespace {
 // channel planes are more than the hardware prefetchers follow.
 constexpr int64_t kChannelSpan = 240;
 constexpr int64_t kFloatsPerLine = 16;
+// Short rows read in place run in groups of up to this many positions, each block of packed
+// weights passing over every row of the group before the next block: row by row, a 3x3
+// 512 -> 512 7x7 layer read all 9.4 MB of its weights (from L3) for each row of 7 positions.
+constexpr int64_t kGroupPositions = 64;
 
 // Splits `count` positions into the fewest tiles of at most maxWidth, of widths that differ by
 // at most one (240 at 14 = 6 x 14 + 12 x 13): a narrow last tile has too few accumulators to
@@ -192,33 +197,38 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
   const int64_t outVolume = p.outExtent[0] * p.outExtent[1] * p.outExtent[2];
   const int64_t columnCount = static_cast<int64_t>(columns.size());
   ThreadPool& pool = ThreadPool::instance();
-  const int64_t rowWork = kPadded * p.inPerGroup * rowsPerChannel * plan.tW * aw.count / columnCount;
-  const int64_t rowCount = p.batch * p.groups * ad.count * ah.count * columnCount;
-  // Too few rows for the threads (a 1x1 1024 -> 256 14x14 layer is one row of 196 positions,
-  // which ran on one thread of two): each row's output-channel blocks are split into runs, a
-  // work item each, for about 4 items a thread, of 2 blocks at least: every item reads all of
-  // its row's inputs, and items of one block (32 multiply-adds a float read) made that layer's
-  // forward 1.47x faster on two threads than on one, where 2 blocks made it 1.78x (its data
-  // gradient 1.8x; 1x1 2048 -> 512 and 512 -> 2048 at 7x7 1.7-1.8x). Every output's sum keeps
-  // its order, so the results do not depend on the split, and one thread needs none.
+  const PlaneRowOrder order(ad, ah, p.inPerGroup * rowFloats);
+  // Rows a work item takes together: several only where rows are read in place (the row cache
+  // and staged rows hold one row's window at a time) and short.
+  const int64_t groupRows = inPlace && !staged ? std::clamp<int64_t>(kGroupPositions / span, 1, order.rows()) : 1;
+  const int64_t groupsPerPlane = (order.rows() + groupRows - 1) / groupRows;
+  const int64_t groupWork = groupRows * kPadded * p.inPerGroup * rowsPerChannel * plan.tW * aw.count / columnCount;
+  const int64_t groupCount = p.batch * p.groups * columnCount * groupsPerPlane;
+  // Too few row groups for the threads (a 1x1 1024 -> 256 14x14 layer is one row of 196
+  // positions, which ran on one thread of two): each group's output-channel blocks are split
+  // into runs, a work item each, for about 4 items a thread, of 2 blocks at least: every item
+  // reads all of its rows' inputs, and items of one block (32 multiply-adds a float read) made
+  // that layer's forward 1.47x faster on two threads than on one, where 2 blocks made it 1.78x
+  // (its data gradient 1.8x; 1x1 2048 -> 512 and 512 -> 2048 at 7x7 1.7-1.8x). Every output's
+  // sum keeps its order, so the results do not depend on the split, and one thread needs none.
   const int64_t blocks = kPadded / mr;
   const int64_t itemsWanted = 4 * int64_t(pool.threads());
-  const int64_t blockRuns = pool.threads() == 1 || rowCount >= itemsWanted
+  const int64_t blockRuns = pool.threads() == 1 || groupCount >= itemsWanted
                                 ? 1
-                                : std::min(std::max<int64_t>(1, blocks / 2), (itemsWanted + rowCount - 1) / rowCount);
-  const TaskRuns runs(rowWork / blockRuns, rowCount * blockRuns, pool.threads());
-  const PlaneRowOrder order(ad, ah, p.inPerGroup * rowFloats);
+                                : std::min(std::max<int64_t>(1, blocks / 2), (itemsWanted + groupCount - 1) / groupCount);
+  const TaskRuns runs(groupWork / blockRuns, groupCount * blockRuns, pool.threads());
 
   // Aligned so that one thread's writes to its buffers' bookkeeping never share a cache
   // line with another's (see poolForwardDirect).
   struct alignas(64) Workspace {
     std::unique_ptr<RowCache> rows;  // when not in place
-    std::vector<const float*> inPlaceRows;
-    std::vector<int64_t> windowOffsets;  // in place: per window row, its offset in a channel plane
-    std::vector<float> edgeCopies;   // [edge tile][row][edgeFloats]
+    std::vector<PlaneRowOrder::Row> group;  // the output rows of the current item
+    std::vector<const float*> inPlaceRows;  // [group row][channel][window row]
+    std::vector<int64_t> windowOffsets;  // in place: per group row and window row, its offset in a channel plane
+    std::vector<float> edgeCopies;   // [group row][edge tile][row][edgeFloats]
     std::vector<const float*> edgeRows;
-    // [position][kPadded]. Not zeroed: the first channel chunk stores every element.
-    std::unique_ptr<float[]> acc;
+    // [group row][position][kPadded]. Not zeroed: the first channel chunk stores every element.
+    AlignedFloats acc;
     std::unique_ptr<StagedRows> staged;  // when staged, with its share of `stagedStorage`
     float* stagedRows = nullptr;
   };
@@ -229,27 +239,30 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
 
   // Copies what the edge tile from position t reads of each of the window's rows into `dst`
   // (edgeFloats a row), zeros outside the input.
-  auto copyEdge = [&](const std::vector<const float*>& windowRows, int64_t t, float* dst) {
-    for (const float* row : windowRows) {
-      copyRowPadded(dst, edgeFloats, row, aw.inStep * t + lowest, aw.inSize);
-      dst += edgeFloats;
-    }
+  auto copyEdge = [&](const float* const* windowRows, int64_t count, int64_t t, float* dst) {
+    for (int64_t r = 0; r < count; ++r, dst += edgeFloats)
+      copyRowPadded(dst, edgeFloats, windowRows[r], aw.inStep * t + lowest, aw.inSize);
   };
 
-  // Row rowIndex's output-channel blocks [kbBegin, kbEnd) (multiples of mr); rowEnd: the end
-  // of the task's run of rows, past which a staged block never reaches.
-  auto runRow = [&](Workspace& ws, int64_t rowIndex, int64_t kbBegin, int64_t kbEnd, int64_t rowEnd) {
+  // Group groupIndex's output-channel blocks [kbBegin, kbEnd) (multiples of mr); rowsLeft: the
+  // rows of the task's groups from this one on, past which a staged block (of one-row groups)
+  // never reaches.
+  auto runGroup = [&](Workspace& ws, int64_t groupIndex, int64_t kbBegin, int64_t kbEnd, int64_t rowsLeft) {
     // As in row mode: consecutive indices walk down the rows of one column, which share
     // input rows through the row cache.
-    const auto [td, th, blockEnd] = order.at(rowIndex % order.rows());
-    int64_t rest = rowIndex / order.rows();
-    const int64_t columnIndex = rest % columnCount; rest /= columnCount;
+    const int64_t plane = groupIndex / groupsPerPlane;
+    const int64_t firstRow = groupIndex % groupsPerPlane * groupRows;
+    const int64_t count = std::min(groupRows, order.rows() - firstRow);
+    ws.group.clear();
+    for (int64_t i = 0; i < count; ++i) ws.group.push_back(order.at(firstRow + i));
+    const int64_t columnIndex = plane % columnCount;
     const Column& column = columns[static_cast<size_t>(columnIndex)];
-    const int64_t g = rest % p.groups;
-    const int64_t n = rest / p.groups;
+    const int64_t g = plane / columnCount % p.groups;
+    const int64_t n = plane / columnCount / p.groups;
     const float* inGroup = p.input + (n * p.groups + g) * p.inPerGroup * inVolume;
+    const auto [td, th, blockEnd] = ws.group.front();
     // The rows of one (batch item, group, column, D row) are consecutive indices up to blockEnd.
-    if (staged) ws.staged->ensure(ws.stagedRows, n, g, columnIndex, column.t0, td, th, std::min(blockEnd - th, rowEnd - rowIndex));
+    if (staged) ws.staged->ensure(ws.stagedRows, n, g, columnIndex, column.t0, td, th, std::min(blockEnd - th, rowsLeft));
 
     GemmTileArgs args;
     args.taps = static_cast<int32_t>(plan.tW);
@@ -264,18 +277,19 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
       // same for every channel. Worked out per channel, the pointers took 5% of a 3x3 stride-2
       // 128 -> 128 data gradient (28-wide phase rows of 256 window rows).
       ws.windowOffsets.clear();
-      for (int64_t jd = 0; jd < plan.tD; ++jd)
-        for (int64_t jh = 0; jh < plan.tH; ++jh) {
-          const int64_t id = ad.inStep * td + ad.offset[jd], ih = ah.inStep * th + ah.offset[jh];
-          const bool inside = id >= 0 && id < ad.inSize && ih >= 0 && ih < ah.inSize;
-          ws.windowOffsets.push_back(inside ? (id * ah.inSize + ih) * aw.inSize : -1);
-        }
+      for (const PlaneRowOrder::Row& row : ws.group)
+        for (int64_t jd = 0; jd < plan.tD; ++jd)
+          for (int64_t jh = 0; jh < plan.tH; ++jh) {
+            const int64_t id = ad.inStep * row.td + ad.offset[jd], ih = ah.inStep * row.th + ah.offset[jh];
+            const bool inside = id >= 0 && id < ad.inSize && ih >= 0 && ih < ah.inSize;
+            ws.windowOffsets.push_back(inside ? (id * ah.inSize + ih) * aw.inSize : -1);
+          }
     }
     bool first = true;
     for (int64_t c0 = 0; c0 < p.inPerGroup || first; c0 += channelsPerChunk) {
       const int64_t cEnd = std::min(p.inPerGroup, c0 + channelsPerChunk);
       args.rowCount = (cEnd - c0) * rowsPerChannel;
-      const float* const* rows;
+      const float* const* rows;  // args.rowCount a group row
       if (staged) {
         ws.inPlaceRows.clear();
         for (int64_t c = c0; c < cEnd; ++c)
@@ -283,78 +297,91 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
             ws.inPlaceRows.push_back(ws.staged->row(ws.stagedRows, c, ah.inStep * th + ah.offset[jh]));
         rows = ws.inPlaceRows.data();
       } else if (inPlace) {
-        ws.inPlaceRows.resize(static_cast<size_t>(args.rowCount));
+        ws.inPlaceRows.resize(static_cast<size_t>(count * args.rowCount));
         const float** row = ws.inPlaceRows.data();
-        for (int64_t c = c0; c < cEnd; ++c)
-          for (const int64_t offset : ws.windowOffsets) *row++ = offset >= 0 ? inGroup + c * inVolume + offset : zeroRow.data();
+        for (int64_t i = 0; i < count; ++i) {
+          const int64_t* offsets = ws.windowOffsets.data() + i * rowsPerChannel;
+          for (int64_t c = c0; c < cEnd; ++c)
+            for (int64_t r = 0; r < rowsPerChannel; ++r)
+              *row++ = offsets[r] >= 0 ? inGroup + c * inVolume + offsets[r] : zeroRow.data();
+        }
         rows = ws.inPlaceRows.data();
         // Copies for the edge tiles, made once for every output-channel block.
-        const size_t copiedRows = static_cast<size_t>(column.edgeTiles * args.rowCount);
+        const size_t copiedRows = static_cast<size_t>(count * column.edgeTiles * args.rowCount);
         if (ws.edgeRows.size() < copiedRows) {
           ws.edgeCopies.resize(copiedRows * edgeFloats);
           ws.edgeRows.resize(copiedRows);
           for (size_t r = 0; r < copiedRows; ++r) ws.edgeRows[r] = ws.edgeCopies.data() + r * edgeFloats;
         }
         float* copy = ws.edgeCopies.data();
-        int64_t u = 0;
-        for (size_t i = 0; i < column.tiles.size(); u += column.tiles[i++]) {
-          if (!column.edge[i]) continue;
-          copyEdge(ws.inPlaceRows, column.t0 + u, copy);
-          copy += args.rowCount * edgeFloats;
+        for (int64_t i = 0; i < count; ++i) {
+          int64_t u = 0;
+          for (size_t t = 0; t < column.tiles.size(); u += column.tiles[t++]) {
+            if (!column.edge[t]) continue;
+            copyEdge(rows + i * args.rowCount, args.rowCount, column.t0 + u, copy);
+            copy += args.rowCount * edgeFloats;
+          }
         }
       } else {
         rows = ws.rows->window(n * p.groups + g, c0, cEnd, td, th, column.t0,
                                [&](int64_t c) { return inGroup + c * inVolume; });
       }
       args.accumulate = !first;
-      // Each block's packed weights stay in L1 while the tiles of the row sweep the chunk's rows.
+      // Each block's packed weights stay in L1 (or L2) while the tiles of the group's rows sweep
+      // the chunk's rows.
       for (int64_t kb = kbBegin; kb < kbEnd; kb += mr) {
         args.weights = plan.weights(g, kb, c0);
         args.bias = first ? plan.bias(g, kb) : nullptr;
-        int64_t u = 0;
         const float* const* edgeRows = ws.edgeRows.data();
-        for (size_t i = 0; i < column.tiles.size(); ++i) {
-          const int width = column.tiles[i];
-          if (splitTapRuns && !column.splits[i].empty()) {
-            // Each run of taps over the positions where they are valid; the first (valid at
-            // all of them) starts the sums.
-            GemmTileArgs run = args;
-            for (const TapRun& r : column.splits[i]) {
-              if (r.p1 > r.p0) {
-                run.rows = rows;
-                run.rowOffset = firstOffset + positionStep * (u + r.p0);
-                run.tapOffsets = tapOffsets + r.j0;
-                run.taps = r.j1 - r.j0;
-                run.weights = args.weights + r.j0 * mr;
-                run.weightSkip = static_cast<int32_t>((plan.tW - run.taps) * mr);
-                run.out = ws.acc.get() + (u + r.p0) * kPadded + kb;
-                fns[r.p1 - r.p0](run);
+        for (int64_t i = 0; i < count; ++i) {
+          const float* const* groupRowInputs = rows + i * args.rowCount;
+          float* groupRowAcc = ws.acc.get() + i * column.width * kPadded + kb;
+          int64_t u = 0;
+          for (size_t t = 0; t < column.tiles.size(); ++t) {
+            const int width = column.tiles[t];
+            if (splitTapRuns && !column.splits[t].empty()) {
+              // Each run of taps over the positions where they are valid; the first (valid at
+              // all of them) starts the sums.
+              GemmTileArgs run = args;
+              for (const TapRun& r : column.splits[t]) {
+                if (r.p1 > r.p0) {
+                  run.rows = groupRowInputs;
+                  run.rowOffset = firstOffset + positionStep * (u + r.p0);
+                  run.tapOffsets = tapOffsets + r.j0;
+                  run.taps = r.j1 - r.j0;
+                  run.weights = args.weights + r.j0 * mr;
+                  run.weightSkip = static_cast<int32_t>((plan.tW - run.taps) * mr);
+                  run.out = groupRowAcc + (u + r.p0) * kPadded;
+                  fns[r.p1 - r.p0](run);
+                }
+                run.accumulate = true;
+                run.bias = nullptr;
               }
-              run.accumulate = true;
-              run.bias = nullptr;
+              u += width;
+              continue;
             }
+            if (column.edge[t]) {
+              args.rows = edgeRows;
+              args.rowOffset = 0;
+              args.tapOffsets = edgeOffsets.data();
+              edgeRows += args.rowCount;
+            } else {
+              args.rows = groupRowInputs;
+              args.rowOffset = firstOffset + positionStep * u;
+              args.tapOffsets = tapOffsets;
+            }
+            args.out = groupRowAcc + u * kPadded;
+            fns[width](args);
             u += width;
-            continue;
           }
-          if (column.edge[i]) {
-            args.rows = edgeRows;
-            args.rowOffset = 0;
-            args.tapOffsets = edgeOffsets.data();
-            edgeRows += args.rowCount;
-          } else {
-            args.rows = rows;
-            args.rowOffset = firstOffset + positionStep * u;
-            args.tapOffsets = tapOffsets;
-          }
-          args.out = ws.acc.get() + u * kPadded + kb;
-          fns[width](args);
-          u += width;
         }
       }
       first = false;
     }
-    kernels.transposeOut(outputRow(p, n, g, td, th, kbBegin) + aw.outStep * column.t0, outVolume, aw.outStep,
-                         ws.acc.get() + kbBegin, kPadded, std::min(kbEnd, p.outPerGroup) - kbBegin, column.width);
+    for (int64_t i = 0; i < count; ++i)
+      kernels.transposeOut(outputRow(p, n, g, ws.group[i].td, ws.group[i].th, kbBegin) + aw.outStep * column.t0, outVolume,
+                           aw.outStep, ws.acc.get() + i * column.width * kPadded + kbBegin, kPadded,
+                           std::min(kbEnd, p.outPerGroup) - kbBegin, column.width);
   };
 
   pool.parallelFor(runs.tasks(), [&](int64_t task, int worker) {
@@ -366,15 +393,16 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
       }
       if (!inPlace)
         ws.rows = std::make_unique<RowCache>(ad, ah, aw, layout, p.inPerGroup, std::min(channelsPerChunk, p.inPerGroup), 0.0f, order.heldRows());
-      // transposeOut may read whole blocks of 8 positions.
-      ws.acc.reset(new float[static_cast<size_t>(roundUp(kChannelSpan, 8) * kPadded)]);
+      // transposeOut may read whole blocks of 8 positions past a group row's start.
+      ws.acc = allocateAligned(static_cast<size_t>((std::max(groupRows * span, kChannelSpan) + 8) * kPadded));
     }
-    const int64_t rowEnd = (runs.end(task) + blockRuns - 1) / blockRuns;
+    const int64_t groupEnd = (runs.end(task) + blockRuns - 1) / blockRuns;
     for (int64_t item = runs.begin(task); item < runs.end(task); ++item) {
       const int64_t run = item % blockRuns;
-      runRow(ws, item / blockRuns, blocks * run / blockRuns * mr, blocks * (run + 1) / blockRuns * mr, rowEnd);
+      runGroup(ws, item / blockRuns, blocks * run / blockRuns * mr, blocks * (run + 1) / blockRuns * mr,
+               (groupEnd - item / blockRuns) * groupRows);
     }
-  }, rowWork * rowCount);
+  }, groupWork * groupCount);
 }
 
 }  // namespace convnd

@@ -14,7 +14,7 @@ constexpr size_t kKeptFloats = size_t(4) << 20;
 constexpr int kKeptBuffers = 2;
 
 struct Spare {
-  std::unique_ptr<float[]> data;
+  AlignedFloats data;
   size_t capacity = 0;
 };
 
@@ -39,7 +39,7 @@ ReusedBuffer::ReusedBuffer(int64_t floats) {
     best->capacity = 0;
     return;
   }
-  data_.reset(new float[wanted]);
+  data_ = allocateAligned(wanted);
   capacity_ = wanted;
 }
 

@@ -5,13 +5,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include "aligned_floats.h"
 
 namespace convnd {
 
 class ReusedBuffer {
  public:
   ReusedBuffer() = default;
-  // At least `floats` floats, not initialised.
+  // At least `floats` floats, not initialised, from a cache-line boundary.
   explicit ReusedBuffer(int64_t floats);
   ~ReusedBuffer();
   ReusedBuffer(ReusedBuffer&&) = default;
@@ -20,7 +21,7 @@ class ReusedBuffer {
   const float* data() const { return data_.get(); }
 
  private:
-  std::unique_ptr<float[]> data_;
+  AlignedFloats data_;
   size_t capacity_ = 0;
 };
 
