@@ -4,6 +4,7 @@
 #include <memory>
 #include <vector>
 #include "aligned_floats.h"
+#include "channel_columns.h"
 #include "l1_sets.h"
 #include "plane_row_order.h"
 #include "reused_buffer.h"
@@ -12,87 +13,16 @@
 #include "staged_rows.h"
 #include "thread_pool.h"
 #include "tiling.h"
+#include "weight_stationary.h"
 
 namespace convnd {
 
 namespace {
 
-// Output positions one task covers at most along the innermost axis: a whole row of the usual
-// widths, so that a row's inputs are filled once; long rows are split to keep the accumulators
-// in L2. Shorter columns (120) made a 1-d layer's fills 10% slower: short runs from many
-// channel planes are more than the hardware prefetchers follow.
-constexpr int64_t kChannelSpan = 240;
-constexpr int64_t kFloatsPerLine = 16;
 // Short rows read in place run in groups of up to this many positions, each block of packed
 // weights passing over every row of the group before the next block: row by row, a 3x3
 // 512 -> 512 7x7 layer read all 9.4 MB of its weights (from L3) for each row of 7 positions.
 constexpr int64_t kGroupPositions = 64;
-
-// Splits `count` positions into the fewest tiles of at most maxWidth, of widths that differ by
-// at most one (240 at 14 = 6 x 14 + 12 x 13): a narrow last tile has too few accumulators to
-// keep the FMA units busy.
-std::vector<int> splitPositions(int64_t count, int maxWidth) {
-  const int64_t tiles = (count + maxWidth - 1) / maxWidth;
-  std::vector<int> widths;
-  for (int64_t i = 0; i < tiles; ++i) widths.push_back(static_cast<int>(count * (i + 1) / tiles - count * i / tiles));
-  return widths;
-}
-
-// Taps [j0, j1) of each row, valid (inside the input) at the tile's positions [p0, p1).
-struct TapRun {
-  int32_t j0, j1;
-  int p0, p1;
-};
-
-// A run of output positions [t0, t0 + width) of every output row.
-struct Column {
-  int64_t t0, width;
-  std::vector<int> tiles;  // tile widths
-  std::vector<char> edge;  // per tile: reads a zero-padded copy (RowSource::kInPlaceWithEdgeCopies)
-  int64_t edgeTiles = 0;
-  // Per tile (RowSource::kInPlaceSplitTaps): its taps in runs, the run valid at every position
-  // first; empty where every tap is valid at every position.
-  std::vector<std::vector<TapRun>> splits;
-};
-
-// The runs of taps of the tile at positions [t, t + width) that are valid at the same positions,
-// the one valid at all of them first; or false when no run is (the tile needs a padded copy).
-bool splitTaps(const AxisMap& aw, int64_t t, int width, std::vector<TapRun>& runs) {
-  runs.clear();
-  for (int32_t j = 0; j < static_cast<int32_t>(aw.offset.size()); ++j) {
-    // Position p reads inStep * p + offset[j].
-    const InsidePositions inside = insidePositions(aw.offset[static_cast<size_t>(j)], aw.inStep, aw.inSize);
-    const int p0 = static_cast<int>(std::clamp<int64_t>(inside.lo - t, 0, width));
-    const int p1 = static_cast<int>(std::clamp<int64_t>(inside.hi - t, p0, width));
-    if (!runs.empty() && runs.back().p0 == p0 && runs.back().p1 == p1 && runs.back().j1 == j)
-      ++runs.back().j1;
-    else
-      runs.push_back({j, j + 1, p0, p1});
-  }
-  if (runs.size() == 1 && runs[0].p0 == 0 && runs[0].p1 == width) {
-    runs.clear();  // every tap valid everywhere
-    return true;
-  }
-  const auto full = std::find_if(runs.begin(), runs.end(), [&](const TapRun& r) { return r.p0 == 0 && r.p1 == width; });
-  if (full == runs.end()) return false;
-  std::rotate(runs.begin(), full, full + 1);
-  return true;
-}
-
-// The fewest columns of at most kChannelSpan positions, all of one width but the last: a short
-// last column (3136 = 13 x 240 + 16) left one of two threads idle for most of a column's time at
-// the end of a pointwise layer. Widths are whole cache lines (3136 = 14 x 224): columns that
-// start inside a line read one more line per input row, which cost 6% on one thread.
-std::vector<Column> makeColumns(const AxisMap& aw, const ChannelTileKernel& tile) {
-  const int64_t count = (aw.count + kChannelSpan - 1) / kChannelSpan;
-  const int64_t span = std::min(kChannelSpan, roundUp((aw.count + count - 1) / count, kFloatsPerLine));
-  std::vector<Column> columns;
-  for (int64_t t = 0; t < aw.count; t += span) {
-    const int64_t width = std::min(span, aw.count - t);
-    columns.push_back({t, width, splitPositions(width, tile.maxPositions), {}, 0, {}});
-  }
-  return columns;
-}
 
 // How a problem's input rows reach the tiles.
 enum class RowSource {
@@ -133,7 +63,7 @@ RowSource rowSource(const AxisMap& aw, const StagedRows* staged, bool splittable
 
 }  // namespace
 
-void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const GemmPlan& plan) {
+void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, GemmPlan& plan) {
   const AxisMap &ad = p.axes[0], &ah = p.axes[1], &aw = p.axes[2];
   const ChannelTileKernel& tile = *plan.channelTile;
   const int mr = plan.mr;
@@ -198,6 +128,21 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
   const int64_t columnCount = static_cast<int64_t>(columns.size());
   ThreadPool& pool = ThreadPool::instance();
   const PlaneRowOrder order(ad, ah, p.inPerGroup * rowFloats);
+  // Staged rows start at the column's first input, as an edge tile's copy does.
+  const RowTiles rowTiles{inPlace ? inPlaceTiles : tile.fn[0],
+                          splitTapRuns,
+                          inPlace ? aw.inStep : 1,
+                          inPlace && !staged ? aw.inStep : 0,
+                          staged ? edgeOffsets.data() : inPlace ? inPlaceOffsets.data() : layout.tapOffset.data(),
+                          edgeOffsets.data(),
+                          plan.tW,
+                          mr};
+
+  if ((source == RowSource::kInPlace || source == RowSource::kInPlaceSplitTaps) && columnCount == 1 &&
+      runsWeightStationary(p, plan, p.batch * order.rows() * span))
+    return runWeightStationaryGemm(kernels, p, plan, columns.front(), rowTiles, order);
+  packWeights(kernels, p, plan);
+
   // Rows a work item takes together: several only where rows are read in place (the row cache
   // and staged rows hold one row's window at a time) and short.
   const int64_t groupRows = inPlace && !staged ? std::clamp<int64_t>(kGroupPositions / span, 1, order.rows()) : 1;
@@ -267,11 +212,6 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
     GemmTileArgs args;
     args.taps = static_cast<int32_t>(plan.tW);
     args.outStride = kPadded;
-    const GemmTileFn* fns = inPlace ? inPlaceTiles : tile.fn[0];
-    const int64_t positionStep = inPlace ? aw.inStep : 1;
-    // Staged rows start at the column's first input, as an edge tile's copy does.
-    const int64_t firstOffset = inPlace && !staged ? aw.inStep * column.t0 : 0;
-    const int32_t* tapOffsets = staged ? edgeOffsets.data() : inPlace ? inPlaceOffsets.data() : layout.tapOffset.data();
     if (inPlace && !staged) {
       // Where each window row lies in a channel plane, -1 outside the input (read as zeros): the
       // same for every channel. Worked out per channel, the pointers took 5% of a 3x3 stride-2
@@ -333,48 +273,8 @@ void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const Gem
         args.weights = plan.weights(g, kb, c0);
         args.bias = first ? plan.bias(g, kb) : nullptr;
         const float* const* edgeRows = ws.edgeRows.data();
-        for (int64_t i = 0; i < count; ++i) {
-          const float* const* groupRowInputs = rows + i * args.rowCount;
-          float* groupRowAcc = ws.acc.get() + i * column.width * kPadded + kb;
-          int64_t u = 0;
-          for (size_t t = 0; t < column.tiles.size(); ++t) {
-            const int width = column.tiles[t];
-            if (splitTapRuns && !column.splits[t].empty()) {
-              // Each run of taps over the positions where they are valid; the first (valid at
-              // all of them) starts the sums.
-              GemmTileArgs run = args;
-              for (const TapRun& r : column.splits[t]) {
-                if (r.p1 > r.p0) {
-                  run.rows = groupRowInputs;
-                  run.rowOffset = firstOffset + positionStep * (u + r.p0);
-                  run.tapOffsets = tapOffsets + r.j0;
-                  run.taps = r.j1 - r.j0;
-                  run.weights = args.weights + r.j0 * mr;
-                  run.weightSkip = static_cast<int32_t>((plan.tW - run.taps) * mr);
-                  run.out = groupRowAcc + (u + r.p0) * kPadded;
-                  fns[r.p1 - r.p0](run);
-                }
-                run.accumulate = true;
-                run.bias = nullptr;
-              }
-              u += width;
-              continue;
-            }
-            if (column.edge[t]) {
-              args.rows = edgeRows;
-              args.rowOffset = 0;
-              args.tapOffsets = edgeOffsets.data();
-              edgeRows += args.rowCount;
-            } else {
-              args.rows = groupRowInputs;
-              args.rowOffset = firstOffset + positionStep * u;
-              args.tapOffsets = tapOffsets;
-            }
-            args.out = groupRowAcc + u * kPadded;
-            fns[width](args);
-            u += width;
-          }
-        }
+        for (int64_t i = 0; i < count; ++i)
+          rowTiles.run(column, args, rows + i * args.rowCount, edgeRows, ws.acc.get() + i * column.width * kPadded + kb);
       }
       first = false;
     }

@@ -14,6 +14,6 @@
 
 namespace convnd {
 
-void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, const GemmPlan& plan);
+void runChannelGemm(const KernelTable& kernels, const WindowedGemm& p, GemmPlan& plan);
 
 }  // namespace convnd

@@ -4,6 +4,7 @@
 #include <utility>
 #include "thread_pool.h"
 #include "tiling.h"
+#include "weight_packer.h"
 
 namespace convnd {
 
@@ -61,98 +62,6 @@ const ChannelTileKernel* chooseChannelTile(const KernelTable& kernels, const Win
   return narrowPadded < rowPadded || asLittle ? &narrow : nullptr;
 }
 
-// Packed blocks of up to 4 KiB are copied a channel at a time (see packWeights).
-constexpr int64_t kSmallBlockFloats = 1024;
-// The most floats of one input channel's transposed weight span (see packWeights): 32 KiB.
-constexpr int64_t kSpanScratchFloats = 8192;
-// What packing a float costs, in the thread pool's units of work (multiply-adds): a register
-// transpose moves one in about a third of a cycle (0.7% of a 3x3 stride-2 128 -> 128 forward),
-// a gather in about two (0.08 ms for its data gradient's 147K floats). Counted as 4 for both, a
-// data gradient's packing (every layout it reads is gathered) ran on the calling thread alone:
-// 0.1 ms of that gradient's 1.2 ms on two threads.
-// Counted as 32: that gradient 2.5% faster on two threads, 3x3 64 -> 64 56x56 1.7%, 1x1
-// 256 -> 64 3.8%; 3x3x3, 1-d and the tiny 3 -> 8 layer the same (in-process alternation).
-constexpr int64_t kTransposeWorkPerFloat = 4, kGatherWorkPerFloat = 32;
-
-// Fills plan.packed, zero for channels past outPerGroup. Blocks are packed in parallel: for a
-// large layer this gather is a few percent of the call, too much to leave on one thread.
-void packWeights(const KernelTable& kernels, const WindowedGemm& p, GemmPlan& plan) {
-  const int mr = plan.mr;
-  const int64_t blocksPerGroup = plan.kPadded / mr;
-  plan.packed = ReusedBuffer(p.groups * blocksPerGroup * plan.blockFloats);
-  const WeightStrides& s = p.weightStrides;
-  // Offsets of each tap in the source layout, computed once.
-  std::vector<int64_t> tapOffset;
-  tapOffset.reserve(static_cast<size_t>(plan.tD * plan.tH * plan.tW));
-  for (int64_t jd = 0; jd < plan.tD; ++jd)
-    for (int64_t jh = 0; jh < plan.tH; ++jh)
-      for (int64_t jw = 0; jw < plan.tW; ++jw)
-        tapOffset.push_back(p.axes[0].weightIndex[jd] * s.axis[0] + p.axes[1].weightIndex[jh] * s.axis[1] +
-                            p.axes[2].weightIndex[jw] * s.axis[2]);
-  // The forward layout with every tap in its natural order: each output channel's weights are
-  // one contiguous run.
-  const int64_t taps = static_cast<int64_t>(tapOffset.size()), depth = p.inPerGroup * taps;
-  bool contiguous = s.inChannel == taps;
-  for (int64_t t = 0; t < taps; ++t) contiguous = contiguous && tapOffset[static_cast<size_t>(t)] == t;
-  // ... in blocks small enough for L1.
-  const bool smallContiguous = contiguous && plan.blockFloats <= kSmallBlockFloats;
-  // A whole block of a tile whose channels are whole groups of 8 is the transpose of mr
-  // contiguous runs: the ISA's 8 x 8 register transpose did it in 0.7% of a 3x3 stride-2
-  // 128 -> 128 layer, where the run-by-run loop below took 3.6%.
-  const bool transposable = contiguous && mr % 8 == 0;
-  // Otherwise, where one input channel's weights for a block's mr output channels lie in mr
-  // rows (s.outChannel apart) of spanColumns floats, as the data gradient's [k][c][taps] do (its
-  // taps flipped, or a stride phase's subset): each such span is transposed whole into a
-  // [column][mr] scratch in L1 and the taps copied from it in packed order. Gathering a float at
-  // a time took 60% of a 3x3 512 -> 512 7x7 data gradient. Not where the taps are fewer than
-  // half the span's columns (a stride phase of 1-4 taps of 9): transposing them all for each
-  // phase made a 3x3 stride-2 data gradient's packing 1.5x as slow as the gather.
-  const auto [lowestTap, highestTap] = std::minmax_element(tapOffset.begin(), tapOffset.end());
-  const int64_t spanColumns = taps > 0 ? *highestTap + 1 : 0;
-  const bool spanTransposable = !transposable && mr % 8 == 0 && taps > 0 && *lowestTap >= 0 && spanColumns <= s.outChannel &&
-                                spanColumns >= 8 && spanColumns * mr <= kSpanScratchFloats && 2 * taps >= spanColumns;
-  ThreadPool::instance().parallelFor(p.groups * blocksPerGroup, [&](int64_t block, int) {
-    const int64_t g = block / blocksPerGroup, kb = block % blocksPerGroup * mr;
-    const int64_t rows = std::min<int64_t>(mr, p.outPerGroup - kb);
-    float* __restrict dst = plan.packed.data() + block * plan.blockFloats;
-    const float* first = p.weights + g * s.group + kb * s.outChannel;
-    if (transposable && rows == mr) {
-      kernels.transposeOut(dst, mr, 1, first, s.outChannel, depth, mr);
-      return;
-    }
-    if (spanTransposable && rows == mr) {
-      alignas(64) float scratch[kSpanScratchFloats];
-      for (int64_t c = 0; c < p.inPerGroup; ++c) {
-        kernels.transposeOut(scratch, mr, 1, first + c * s.inChannel, s.outChannel, spanColumns, mr);
-        for (const int64_t tap : tapOffset) {
-          std::copy_n(scratch + tap * mr, mr, dst);
-          dst += mr;
-        }
-      }
-      return;
-    }
-    if (smallContiguous) {
-      // A channel at a time: a plain strided copy, half the instructions of the loop below
-      // when runs are short (4 floats), for a block that stays in L1 meanwhile.
-      for (int64_t m = 0; m < mr; ++m) {
-        const float* src = first + m * s.outChannel;
-        for (int64_t i = 0; i < depth; ++i) dst[i * mr + m] = m < rows ? src[i] : 0.0f;
-      }
-      return;
-    }
-    // Each packed run of mr floats is written whole, in order: a large block does not fit in
-    // L1, and writing it one channel (one float in every run) at a time fetched every line mr
-    // times.
-    for (int64_t c = 0; c < p.inPerGroup; ++c)
-      for (const int64_t tap : tapOffset) {
-        const float* src = first + c * s.inChannel + tap;
-        for (int64_t m = 0; m < rows; ++m, src += s.outChannel) dst[m] = *src;
-        for (int64_t m = rows; m < mr; ++m) dst[m] = 0.0f;
-        dst += mr;
-      }
-  }, p.groups * blocksPerGroup * plan.blockFloats * (transposable || spanTransposable ? kTransposeWorkPerFloat : kGatherWorkPerFloat));
-}
-
 // Row mode's tile (and its one-register tail) for the problem's output channels.
 void chooseRowTile(const KernelTable& kernels, const WindowedGemm& p, GemmPlan& plan) {
   plan.kernel = &kernels.gemmWide;
@@ -206,13 +115,22 @@ GemmPlan makeGemmPlan(const KernelTable& kernels, const WindowedGemm& p) {
   plan.tW = p.axes[2].taps();
   plan.rowsPerChannel = plan.tD * plan.tH;
   plan.blockFloats = p.inPerGroup * plan.rowsPerChannel * plan.tW * plan.mr;
-  packWeights(kernels, p, plan);
   if (p.bias) {
     plan.biasPadded.assign(static_cast<size_t>(p.groups * plan.kPadded), 0.0f);
     for (int64_t g = 0; g < p.groups; ++g)
       std::copy(p.bias + g * p.outPerGroup, p.bias + (g + 1) * p.outPerGroup, plan.biasPadded.begin() + g * plan.kPadded);
   }
   return plan;
+}
+
+void packWeights(const KernelTable& kernels, const WindowedGemm& p, GemmPlan& plan) {
+  const int mr = plan.mr;
+  const int64_t blocksPerGroup = plan.kPadded / mr;
+  plan.packed = ReusedBuffer(p.groups * blocksPerGroup * plan.blockFloats);
+  const WeightPacker packer(kernels, p, mr);
+  ThreadPool::instance().parallelFor(p.groups * blocksPerGroup, [&](int64_t block, int) {
+    packer.pack(block / blocksPerGroup, block % blocksPerGroup * mr, 0, p.inPerGroup, plan.packed.data() + block * plan.blockFloats);
+  }, p.groups * blocksPerGroup * plan.blockFloats * packer.workPerFloat());
 }
 
 float* outputRow(const WindowedGemm& p, int64_t n, int64_t g, int64_t td, int64_t th, int64_t k) {

@@ -23,7 +23,7 @@ struct GemmPlan {
   int64_t tD, tH, tW;        // taps per axis
   int64_t rowsPerChannel;    // tD * tH: rows a window reads per input channel
   int64_t blockFloats;       // packed floats of one block of mr output channels
-  ReusedBuffer packed;       // [group][k block][c][jd][jh][jw][mr]
+  ReusedBuffer packed;       // [group][k block][c][jd][jh][jw][mr], once packWeights has run
   std::vector<float> biasPadded;  // [group][kPadded], or empty without bias
 
   // Packed weights of output block kb (a multiple of mr) of group g, from input channel c0.
@@ -37,7 +37,12 @@ struct GemmPlan {
   }
 };
 
+// Everything but the packed weights (see packWeights).
 GemmPlan makeGemmPlan(const KernelTable& kernels, const WindowedGemm& p);
+
+// Fills plan.packed (weight_packer.h), its blocks in parallel: for a large layer packing is a
+// few percent of the call, too much to leave on one thread.
+void packWeights(const KernelTable& kernels, const WindowedGemm& p, GemmPlan& plan);
 
 // Whether makeGemmPlan would choose channel mode (channel_gemm.h) for the problem.
 bool runsInChannelMode(const KernelTable& kernels, const WindowedGemm& p);

@@ -17,8 +17,9 @@ namespace convnd {
 void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
   const AxisMap &ad = p.axes[0], &ah = p.axes[1], &aw = p.axes[2];
   if (ad.count == 0 || ah.count == 0 || aw.count == 0) return;
-  const GemmPlan plan = makeGemmPlan(kernels, p);
+  GemmPlan plan = makeGemmPlan(kernels, p);
   if (plan.channelMode) return runChannelGemm(kernels, p, plan);
+  packWeights(kernels, p, plan);
   if (runBandedGemm(kernels, p, plan)) return;
   const GemmKernel &kernel = *plan.kernel, &tail = *plan.tail;
   const int mr = plan.mr;

@@ -128,6 +128,12 @@ std::vector<ConvDesc> largeConvs() {
       make(1100, 256, 1, {60}, {1}, 1, 0),        // weight gradient: 10 chunks of 110 channels (whole tiles), not 9 of 123
       make(2400, 32, 1, {60}, {1}, 1, 0),         // channel mode on AVX-512 in 2 chunks (2184 + 216 channels' rows)
       make(96, 200, 1, {3, 20}, {1, 1}, 1, 0),    // channel mode, 2 rows: output-channel blocks split between threads
+      make(64, 96, 1, {4, 9}, {3, 3}, 1, 1),      // channel mode: rows of 9 in groups of 4 and 2 (and 3 of the other item)
+      make(64, 96, 1, {9, 19}, {3, 3}, 2, 1),     // ... at stride 2 with edge copies: rows of 10 in groups of 6 and 3
+      // Weight-stationary (2.4M weights, 36 positions): a last block of 8 channels, the data
+      // gradient's packing by span transposes; grouped, without padding.
+      make(512, 520, 1, {3, 6}, {3, 3}, 1, 1),
+      make(1024, 1024, 2, {3, 4}, {3, 3}, 1, 0),
       make(96, 64, 2, {5, 57}, {3, 3}, 2, 1),     // channel mode, grouped, strided
       make(128, 128, 1, {5, 61}, {3, 3}, 2, 1),   // data gradient phases in channel mode at step 2
       make(64, 64, 1, {64, 64}, {3, 3}, 2, 1),    // ... sharing a padded dY (planes of 4 KiB crowd L1)
