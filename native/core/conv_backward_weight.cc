@@ -21,6 +21,7 @@
 #include "row_buffer.h"
 #include "thread_pool.h"
 #include "tiling.h"
+#include "weight_grad_gemm.h"
 
 namespace convnd {
 
@@ -123,6 +124,7 @@ GradSplit planGradSplit(int64_t Cg, int64_t groups, int64_t largestChunk, int64_
 void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const float* dy,
                         const float* x, float* dw) {
   const ConvDesc d = collapsePointwise(desc);
+  if (runWeightGradAsGemm(kernels, d, dy, x, dw)) return;
   AxisMap axes[kAxes];
   for (int a = 0; a < kAxes; ++a)
     axes[a] = forwardAxis(d.in[a], d.kernel[a], d.stride[a], d.dilation[a], d.padBefore[a], d.out[a]);
