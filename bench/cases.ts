@@ -51,6 +51,7 @@ function pool(kind: PoolCase['kind'], name: string, note: string, x: number[], k
 export const CASES: readonly Case[] = [
   conv('3x3 64>64 56x56 b1', 'ResNet-50 stage 1', [1, 64, 56, 56], [64, 64, 3, 3], { padding: 1 }),
   conv('3x3 128>128 28x28 b8', 'ResNet-50 stage 2, batch 8', [8, 128, 28, 28], [128, 128, 3, 3], { padding: 1 }),
+  conv('3x3 512>512 7x7 b1', 'ResNet-50 stage 4', [1, 512, 7, 7], [512, 512, 3, 3], { padding: 1 }),
   conv('1x1 256>64 56x56 b1', 'ResNet-50 bottleneck reduce', [1, 256, 56, 56], [64, 256, 1, 1]),
   conv('stem 7x7/2 3>64 224x224', 'ResNet-50 stem, pad 3', [1, 3, 224, 224], [64, 3, 7, 7], { stride: 2, padding: 3 }),
   conv('3x3/2 128>128 56x56', 'ResNet downsampling, pad 1', [1, 128, 56, 56], [128, 128, 3, 3], { stride: 2, padding: 1 }),
