@@ -134,6 +134,8 @@ std::vector<ConvDesc> largeConvs() {
       // gradient's packing by span transposes; grouped, without padding.
       make(512, 520, 1, {3, 6}, {3, 3}, 1, 1),
       make(1024, 1024, 2, {3, 4}, {3, 3}, 1, 0),
+      make(256, 512, 1, {7, 7}, {3, 3}, 2, 1),    // weight gradient as one GEMM, at stride 2 with padding
+      make(128, 512, 1, {5, 6, 6}, {3, 3, 3}, 2, 1),  // ... and 3-d
       make(96, 64, 2, {5, 57}, {3, 3}, 2, 1),     // channel mode, grouped, strided
       make(128, 128, 1, {5, 61}, {3, 3}, 2, 1),   // data gradient phases in channel mode at step 2
       make(64, 64, 1, {64, 64}, {3, 3}, 2, 1),    // ... sharing a padded dY (planes of 4 KiB crowd L1)
