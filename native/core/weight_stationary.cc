@@ -13,9 +13,11 @@ namespace {
 // Output positions a group at most: every item's accumulators ([position][mr]) and row pointers
 // stay in L2.
 constexpr int64_t kMaxPositions = 512;
-// Packed weights a group at least (8 MiB). A 3x3 256 -> 256 layer at 7x7 or 14x14 (2.4 MB) and a
-// 1x1 2048 -> 512 one at 7x7 (4.2 MB) ran 0-5% slower this way: their packed weights stay in L3.
-constexpr int64_t kMinWeightFloats = int64_t(2) << 20;
+// Packed weights a group at least (2 MiB). Against the row-stationary driver (in-process
+// alternation): 3x3 256 -> 256 at 14x14 and 1x1 2048 -> 512 at 7x7 (2.4 and 4.2 MB of weights)
+// 1-3.5% slower on one thread, 20-30% faster on two (each thread packs and reads only its blocks'
+// weights); 3x3 512 -> 512 at 7x7 9-18% faster on one thread.
+constexpr int64_t kMinWeightFloats = int64_t(1) << 19;
 // Floats of one packed chunk (32 KiB, in L1 beside the rows' inputs).
 constexpr int64_t kChunkFloats = 8192;
 

@@ -4,7 +4,8 @@
 // input channels at a time into an L1 buffer, just before its tiles use it for all positions.
 // Packing every block first, as the row-stationary driver does, wrote 9.4 MB and read it back
 // through L3 (that layer's forward 12-20% faster this way, its data gradient 7-10%, a 1024-channel
-// one's forward, whose weights outgrow L3, 34%; one thread, in-process alternation).
+// one's forward, whose weights outgrow L3, 34%; one thread, in-process alternation), and on two
+// threads each thread packs and reads only its own blocks' weights.
 #pragma once
 #include <cstdint>
 #include "channel_columns.h"
