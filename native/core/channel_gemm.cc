@@ -20,8 +20,10 @@ namespace convnd {
 namespace {
 
 // Short rows read in place run in groups of up to this many positions, each block of packed
-// weights passing over every row of the group before the next block: row by row, a 3x3
-// 512 -> 512 7x7 layer read all 9.4 MB of its weights (from L3) for each row of 7 positions.
+// weights passing over every row of the group before the next block: row by row, a layer at 7x7
+// reads all its weights (from L3) for each row of 7 positions. Batch 16 of 3x3 256 -> 256 and
+// 512 -> 512 at 7x7 (too many positions to run weight-stationary) 10-17% faster forward, 8-12%
+// data gradient (one thread, in-process alternation).
 constexpr int64_t kGroupPositions = 64;
 
 // How a problem's input rows reach the tiles.

@@ -53,9 +53,9 @@ bool runWeightGradAsGemm(const KernelTable& kernels, const ConvDesc& d, const fl
               const InsidePositions valid = insidePositions(first, d.stride[2], d.in[2]);
               const int64_t lo = inside ? std::clamp<int64_t>(valid.lo, 0, d.out[2]) : d.out[2];
               const int64_t hi = inside ? std::clamp<int64_t>(valid.hi, lo, d.out[2]) : d.out[2];
-              const float* in = plane + (id * d.in[1] + ih) * d.in[2] + first;
+              const int64_t start = (id * d.in[1] + ih) * d.in[2] + first;  // of position 0, maybe outside
               std::fill(dst, dst + lo, 0.0f);
-              for (int64_t ow = lo; ow < hi; ++ow) dst[ow] = in[ow * d.stride[2]];
+              for (int64_t ow = lo; ow < hi; ++ow) dst[ow] = plane[start + ow * d.stride[2]];
               std::fill(dst + hi, dst + d.out[2], 0.0f);
             }
           }

@@ -3,7 +3,7 @@
 // output channels over every output position, and packs that block's weights itself, a chunk of
 // input channels at a time into an L1 buffer, just before its tiles use it for all positions.
 // Packing every block first, as the row-stationary driver does, wrote 9.4 MB and read it back
-// through L3 (that layer's forward 12-20% faster this way, its data gradient 7-10%, a 1024-channel
+// through L3 (that layer's forward 9-20% faster this way, its data gradient 7-14%, a 1024-channel
 // one's forward, whose weights outgrow L3, 34%; one thread, in-process alternation), and on two
 // threads each thread packs and reads only its own blocks' weights.
 #pragma once
