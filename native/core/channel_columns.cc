@@ -58,6 +58,16 @@ std::vector<Column> makeColumns(const AxisMap& aw, const ChannelTileKernel& tile
   return columns;
 }
 
+void appendWindowOffsets(const AxisMap& ad, const AxisMap& ah, const AxisMap& aw, int64_t td, int64_t th,
+                         std::vector<int64_t>& offsets) {
+  for (const int64_t od : ad.offset)
+    for (const int64_t oh : ah.offset) {
+      const int64_t id = ad.inStep * td + od, ih = ah.inStep * th + oh;
+      const bool inside = id >= 0 && id < ad.inSize && ih >= 0 && ih < ah.inSize;
+      offsets.push_back(inside ? (id * ah.inSize + ih) * aw.inSize : -1);
+    }
+}
+
 void RowTiles::run(const Column& column, GemmTileArgs& args, const float* const* rowInputs, const float* const*& edgeRows,
                    float* rowAcc) const {
   const int64_t firstOffset = columnStep * column.t0;

@@ -41,16 +41,16 @@ bool runWeightGradAsGemm(const KernelTable& kernels, const ConvDesc& d, const fl
     float* dst = byColumn.data() + channel * vol * positions;
     for (int64_t kd = 0; kd < d.kernel[0]; ++kd)
       for (int64_t kh = 0; kh < d.kernel[1]; ++kh)
-        for (int64_t kw = 0; kw < d.kernel[2]; ++kw)
+        for (int64_t kw = 0; kw < d.kernel[2]; ++kw) {
+          // Position ow reads input stride * ow + first of its row.
+          const int64_t first = kw * d.dilation[2] - d.padBefore[2];
+          const InsidePositions valid = insidePositions(first, d.stride[2], d.in[2]);
           for (int64_t n = 0; n < d.batch; ++n) {
             const float* plane = x + (n * d.inChannels + g * Cg + c) * inVolume;
             for (int64_t row = 0; row < rowsPerPlane; ++row, dst += d.out[2]) {
               const int64_t id = row / d.out[1] * d.stride[0] + kd * d.dilation[0] - d.padBefore[0];
               const int64_t ih = row % d.out[1] * d.stride[1] + kh * d.dilation[1] - d.padBefore[1];
               const bool inside = id >= 0 && id < d.in[0] && ih >= 0 && ih < d.in[1];
-              // Position ow reads input stride * ow + first of the row.
-              const int64_t first = kw * d.dilation[2] - d.padBefore[2];
-              const InsidePositions valid = insidePositions(first, d.stride[2], d.in[2]);
               const int64_t lo = inside ? std::clamp<int64_t>(valid.lo, 0, d.out[2]) : d.out[2];
               const int64_t hi = inside ? std::clamp<int64_t>(valid.hi, lo, d.out[2]) : d.out[2];
               const int64_t start = (id * d.in[1] + ih) * d.in[2] + first;  // of position 0, maybe outside
@@ -59,6 +59,7 @@ bool runWeightGradAsGemm(const KernelTable& kernels, const ConvDesc& d, const fl
               std::fill(dst + hi, dst + d.out[2], 0.0f);
             }
           }
+        }
   }, d.groups * columns * positions * 2);
   ReusedBuffer im2col(d.groups * positions * columns);
   constexpr int64_t kColumnsATask = 64;

@@ -46,6 +46,7 @@ void runWeightStationaryGemm(const KernelTable& kernels, const WindowedGemm& p, 
   struct alignas(64) Workspace {
     std::vector<const float*> rows;  // of group `rowsGroup`: [batch item][output row][channel][window row]
     int64_t rowsGroup = -1;
+    std::vector<int64_t> windowOffsets;  // of one output row (appendWindowOffsets)
     AlignedFloats packed;  // one chunk
     AlignedFloats acc;     // [batch item][output row][position][mr]
   };
@@ -70,13 +71,10 @@ void runWeightStationaryGemm(const KernelTable& kernels, const WindowedGemm& p, 
         for (int64_t r = 0; r < rows; ++r) {
           const PlaneRowOrder::Row at = order.at(r % planeRows);
           const float* inGroup = p.input + (r / planeRows * p.groups + g) * p.inPerGroup * inVolume;
+          ws.windowOffsets.clear();
+          appendWindowOffsets(ad, ah, aw, at.td, at.th, ws.windowOffsets);
           for (int64_t c = 0; c < p.inPerGroup; ++c)
-            for (int64_t jd = 0; jd < plan.tD; ++jd)
-              for (int64_t jh = 0; jh < plan.tH; ++jh) {
-                const int64_t id = ad.inStep * at.td + ad.offset[jd], ih = ah.inStep * at.th + ah.offset[jh];
-                const bool inside = id >= 0 && id < ad.inSize && ih >= 0 && ih < ah.inSize;
-                *row++ = inside ? inGroup + c * inVolume + (id * ah.inSize + ih) * aw.inSize : zeroRow.data();
-              }
+            for (const int64_t offset : ws.windowOffsets) *row++ = offset >= 0 ? inGroup + c * inVolume + offset : zeroRow.data();
         }
       }
       GemmTileArgs args;
