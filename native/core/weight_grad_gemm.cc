@@ -35,7 +35,7 @@ bool runWeightGradAsGemm(const KernelTable& kernels, const ConvDesc& d, const fl
   // rows[g][n * P + o][c * vol + tap]: built row by row, one bounds-checked float at a time, it took
   // a fifth of a 3x3 512 -> 512 7x7 gradient. transposeOut may read 8 columns past the last.
   ReusedBuffer byColumn((d.groups * columns + 8) * positions);
-  const int64_t inVolume = d.inVolume(), rowsPerPlane = d.out[0] * d.out[1];
+  const int64_t inVolume = d.inVolume();
   pool.parallelFor(d.groups * Cg, [&](int64_t channel, int) {
     const int64_t g = channel / Cg, c = channel % Cg;
     float* dst = byColumn.data() + channel * vol * positions;
@@ -45,18 +45,20 @@ bool runWeightGradAsGemm(const KernelTable& kernels, const ConvDesc& d, const fl
           // Position ow reads input stride * ow + first of its row.
           const int64_t first = kw * d.dilation[2] - d.padBefore[2];
           const InsidePositions valid = insidePositions(first, d.stride[2], d.in[2]);
+          const int64_t insideLo = std::clamp<int64_t>(valid.lo, 0, d.out[2]), insideHi = std::clamp<int64_t>(valid.hi, insideLo, d.out[2]);
           for (int64_t n = 0; n < d.batch; ++n) {
             const float* plane = x + (n * d.inChannels + g * Cg + c) * inVolume;
-            for (int64_t row = 0; row < rowsPerPlane; ++row, dst += d.out[2]) {
-              const int64_t id = row / d.out[1] * d.stride[0] + kd * d.dilation[0] - d.padBefore[0];
-              const int64_t ih = row % d.out[1] * d.stride[1] + kh * d.dilation[1] - d.padBefore[1];
-              const bool inside = id >= 0 && id < d.in[0] && ih >= 0 && ih < d.in[1];
-              const int64_t lo = inside ? std::clamp<int64_t>(valid.lo, 0, d.out[2]) : d.out[2];
-              const int64_t hi = inside ? std::clamp<int64_t>(valid.hi, lo, d.out[2]) : d.out[2];
-              const int64_t start = (id * d.in[1] + ih) * d.in[2] + first;  // of position 0, maybe outside
-              std::fill(dst, dst + lo, 0.0f);
-              for (int64_t ow = lo; ow < hi; ++ow) dst[ow] = plane[start + ow * d.stride[2]];
-              std::fill(dst + hi, dst + d.out[2], 0.0f);
+            for (int64_t od = 0; od < d.out[0]; ++od) {
+              const int64_t id = od * d.stride[0] + kd * d.dilation[0] - d.padBefore[0];
+              for (int64_t oh = 0; oh < d.out[1]; ++oh, dst += d.out[2]) {
+                const int64_t ih = oh * d.stride[1] + kh * d.dilation[1] - d.padBefore[1];
+                const bool inside = id >= 0 && id < d.in[0] && ih >= 0 && ih < d.in[1];
+                const int64_t lo = inside ? insideLo : d.out[2], hi = inside ? insideHi : d.out[2];
+                const int64_t start = (id * d.in[1] + ih) * d.in[2] + first;  // of position 0, maybe outside
+                for (int64_t ow = 0; ow < lo; ++ow) dst[ow] = 0.0f;
+                for (int64_t ow = lo; ow < hi; ++ow) dst[ow] = plane[start + ow * d.stride[2]];
+                for (int64_t ow = hi; ow < d.out[2]; ++ow) dst[ow] = 0.0f;
+              }
             }
           }
         }
