@@ -295,7 +295,7 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
   ThreadPool& pool = ThreadPool::instance();
   pool.parallelFor(dyTShared ? d.groups * rowTiles : 0, [&](int64_t item, int) {
     transposeRowTile(item / rowTiles, item % rowTiles, dyT.data() + item * tileFloats);
-  }, d.groups * rowTiles * tileFloats);
+  });
 
   const std::vector<int64_t> tapOffset = inPlace ? aw.offset
                                                  : std::vector<int64_t>(layout.tapOffset.begin(), layout.tapOffset.end());
@@ -576,7 +576,7 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
         for (int64_t lane = 0; lane < lanes; ++lane) sum += part[lane];
         dwChunk[k * Cg * vol + col] = sum;
       }
-  }, d.groups * Kg * Cg * vol * d.batch * outVolume);
+  });
   if (partitions == 1) return;
   // The partitions added in order into the first, then transposed into dW.
   float* const sum = partials.data();
