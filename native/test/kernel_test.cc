@@ -130,9 +130,10 @@ std::vector<ConvDesc> largeConvs() {
       make(96, 200, 1, {3, 20}, {1, 1}, 1, 0),    // channel mode, 2 rows: output-channel blocks split between threads
       make(64, 96, 1, {4, 9}, {3, 3}, 1, 1),      // channel mode: rows of 9 in groups of 4 and 2 (and 3 of the other item)
       make(64, 96, 1, {9, 19}, {3, 3}, 2, 1),     // ... at stride 2 with edge copies: rows of 10 in groups of 6 and 3
-      // Weight-stationary (2.4M weights, 36 positions): a last block of 8 channels, the data
-      // gradient's packing by span transposes; grouped, without padding.
-      make(512, 520, 1, {3, 6}, {3, 3}, 1, 1),
+      // Weight-stationary (2.4M weights, 36 positions): a last block of 8 channels, a last chunk
+      // of 20 channels (of 32), the data gradient's packing by span transposes; grouped, without
+      // padding.
+      make(500, 520, 1, {3, 6}, {3, 3}, 1, 1),
       make(1024, 1024, 2, {3, 4}, {3, 3}, 1, 0),
       make(256, 512, 1, {7, 7}, {3, 3}, 2, 1),    // weight gradient as one GEMM, at stride 2 with padding
       make(128, 512, 1, {5, 6, 6}, {3, 3, 3}, 2, 1),  // ... and 3-d
