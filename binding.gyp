@@ -44,6 +44,7 @@
         'native/core/row_cache.cc',
         'native/core/staged_rows.cc',
         'native/core/thread_pool.cc',
+        'native/core/weight_broadcast_gemm.cc',
         'native/core/weight_grad_gemm.cc',
         'native/core/weight_packer.cc',
         'native/core/weight_stationary.cc',

@@ -88,6 +88,31 @@ struct WeightGradKernel {
   WeightGradFn fn;
 };
 
+// The weight-broadcast tile (weight_broadcast_gemm.h): mk output channels x nv registers of
+// positions, out[i * outStride + u] = bias[i] + sum_r weights[i * weightStride + r] *
+// columns[r * columnStride + u] for i < mk, u < nv * lanes, r < depth. Each weight is read as
+// one float and broadcast, each column row as nv registers; bias (mk floats) may be null.
+struct BroadcastTileArgs {
+  const float* weights;
+  int64_t weightStride;
+  int64_t depth;
+  const float* columns;
+  int64_t columnStride;
+  const float* bias;
+  float* out;
+  int64_t outStride;
+};
+using BroadcastTileFn = void (*)(const BroadcastTileArgs&);
+constexpr int kMaxBroadcastVectors = 3;
+struct BroadcastTileKernel {
+  int mk = 0;                                      // 0: none
+  BroadcastTileFn fn[kMaxBroadcastVectors + 1] = {};  // fn[nv], nv in [1, kMaxBroadcastVectors]
+  // The driver's dot products (WeightDotArgs, one dY row) in the tile's own registers, over
+  // dotColumns columns and one: weightDot's 256-bit ones (on AVX-512) ran the last position of
+  // 49 at 10% of a 3x3 512 -> 512 7x7 call.
+  int dotColumns = 0, dotLanes = 0;
+  WeightDotFn dot = nullptr, dotSingle = nullptr;
+};
 // Pooling over a row buffer (same layout as the GEMM's): T outputs per call.
 // For max/min, `argTap` (if not null) receives the index of the first winning tap
 // (row * taps + j) or -1 when no tap beat the fill value.
@@ -188,6 +213,7 @@ struct KernelTable {
   // 5% faster, the 7x7 stem 4%, 3x3 stride 2 and 1-d k255 3%, the other 64-channel ones 1-2%;
   // on two 1-5% (in-process alternation).
   WeightGradKernel weightGradWide;
+  BroadcastTileKernel broadcastTile;
   int weightDotColumns;
   int lanes;  // floats a register
   int weightDotLanes;  // the lane count of weightDot's accumulators (their register width)

@@ -11,12 +11,14 @@
 #include "row_cache.h"
 #include "thread_pool.h"
 #include "tiling.h"
+#include "weight_broadcast_gemm.h"
 
 namespace convnd {
 
 void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& p) {
   const AxisMap &ad = p.axes[0], &ah = p.axes[1], &aw = p.axes[2];
   if (ad.count == 0 || ah.count == 0 || aw.count == 0) return;
+  if (runWeightBroadcastGemm(kernels, p)) return;
   GemmPlan plan = makeGemmPlan(kernels, p);
   if (plan.channelMode) return runChannelGemm(kernels, p, plan);
   packWeights(kernels, p, plan);

@@ -135,6 +135,12 @@ std::vector<ConvDesc> largeConvs() {
       // padding.
       make(500, 520, 1, {3, 6}, {3, 3}, 1, 1),
       make(1024, 1024, 2, {3, 4}, {3, 3}, 1, 0),
+      // Weight-broadcast forward (1x1, 1M weights a group): 49 positions (a last position for the
+      // dot products), a last block of 3 channels; 64 positions; stride 2; grouped.
+      make(2048, 515, 1, {7, 7}, {1, 1}, 1, 0),
+      make(1024, 520, 1, {8, 8}, {1, 1}, 1, 0),
+      make(1024, 516, 1, {13, 13}, {1, 1}, 2, 0),
+      make(2048, 2048, 2, {5, 5}, {1, 1}, 1, 0),
       make(256, 512, 1, {7, 7}, {3, 3}, 2, 1),    // weight gradient as one GEMM, at stride 2 with padding
       make(128, 512, 1, {5, 6, 6}, {3, 3, 3}, 2, 1),  // ... and 3-d
       make(96, 64, 2, {5, 57}, {3, 3}, 2, 1),     // channel mode, grouped, strided

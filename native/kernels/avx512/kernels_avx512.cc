@@ -166,6 +166,7 @@ const convnd::KernelTable& convnd::avx512Kernels() {
   static const convnd::KernelTable table = [] {
     convnd::KernelTable t = convnd::tiles::makeKernelTable<Avx512, 12, 2, 8, 12, 2, 4, 2, 14, true>("avx512", &copyStride2);
     t.channelTileNarrow = convnd::tiles::makeChannelTile<Avx512, 1, 16, true>();
+    t.broadcastTile = convnd::tiles::makeBroadcastTile<Avx512, 8>();
     t.gemmOctet = {8, 3 * Avx512::lanes, &convnd::tiles::gemmTile<Avx512, 8, 3>};
     t.gemmOctetTail = {8, Avx512::lanes, &convnd::tiles::gemmTile<Avx512, 8, 1>};
     // Four rows x 64 positions (16 accumulators), not x 32: 8 accumulators held a row's FMAs to

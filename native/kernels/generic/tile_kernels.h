@@ -377,6 +377,35 @@ void weightGradAdjacentTaps(const WeightGradArgs& a) {
   storeRows<V, NC, NK>(acc, a.acc, a.accStride);
 }
 
+// KernelTable::broadcastTile: MK x NV accumulators, NV column loads and MK broadcast weights
+// per row of the reduction, each weight row read straight from the caller's layout.
+template <class V, int MK, int NV>
+void broadcastTile(const BroadcastTileArgs& a) {
+  constexpr int L = V::lanes;
+  typename V::reg acc[MK][NV];
+  CONVND_UNROLL
+  for (int i = 0; i < MK; ++i)
+    CONVND_UNROLL
+    for (int j = 0; j < NV; ++j) acc[i][j] = a.bias ? V::set1(a.bias[i]) : V::zero();
+  const float* column = a.columns;
+  for (int64_t r = 0; r < a.depth; ++r, column += a.columnStride) {
+    typename V::reg x[NV];
+    CONVND_UNROLL
+    for (int j = 0; j < NV; ++j) x[j] = V::load(column + j * L);
+    CONVND_UNROLL
+    for (int i = 0; i < MK; ++i) {
+      const typename V::reg w = V::set1(a.weights[i * a.weightStride + r]);
+      CONVND_UNROLL
+      for (int j = 0; j < NV; ++j) acc[i][j] = V::fmadd(w, x[j], acc[i][j]);
+    }
+  }
+  CONVND_UNROLL
+  for (int i = 0; i < MK; ++i)
+    CONVND_UNROLL
+    for (int j = 0; j < NV; ++j) V::store(a.out + i * a.outStride + j * L, acc[i][j]);
+}
+
+
 // acc[k][c][lane] += col[c][u] * dy[k][u] over the u of each lane, row by row, for NK channels
 // of dY and NC columns: per register of positions, NC column loads and NK dy loads feed NK x NC
 // multiply-adds (4 x 3: 7 loads for 12, where one channel at a time takes 9 for 8). A row's
@@ -754,6 +783,21 @@ void copyRows(float* dst, int64_t dstStride, const float* src, int64_t srcStride
   }
 }
 
+template <class V, int MK>
+BroadcastTileKernel makeBroadcastTile() {
+  static_assert(kMaxBroadcastVectors == 3, "one instance per register count");
+  BroadcastTileKernel k;
+  k.mk = MK;
+  k.fn[1] = &broadcastTile<V, MK, 1>;
+  k.fn[2] = &broadcastTile<V, MK, 2>;
+  k.fn[3] = &broadcastTile<V, MK, 3>;
+  k.dotColumns = 8;
+  k.dotLanes = V::lanes;
+  k.dot = &weightDotTile<V, 1, 8>;
+  k.dotSingle = &weightDotTile<V, 1, 1>;
+  return k;
+}
+
 // Builds an ISA's table from its vector type and register-blocking choices.
 template <class V, int WideMR, int WideNV, int NarrowNV, int GradNC, int GradNK, int PoolNV, int ChannelNK,
           int ChannelNP, bool AdjacentTaps = false>
@@ -775,6 +819,8 @@ KernelTable makeKernelTable(const char* isa, void (*copyStride2)(float*, const f
   t.weightGrad = {GradNC, GradNK * V::lanes, &weightGradTile<V, GradNC, GradNK>};
   t.weightGradNarrow = {0, 0, nullptr};
   t.weightGradWide = {0, 0, nullptr};
+  // 4 x 3 accumulators fit 16 registers; ISAs with 32 take 8 x 3 (their own files).
+  t.broadcastTile = makeBroadcastTile<V, 4>();
   t.weightDotColumns = 8;
   t.lanes = V::lanes;
   t.weightDotLanes = V::lanes;
