@@ -2,14 +2,15 @@
 // last stage: 2048 -> 512 at 7x7 has 1M weights for 49 positions), without packing the weights.
 // Every other driver packs them into [c][mr] blocks, a 16 x 16 register transpose per 256
 // floats. Here the roles turn around: the input, 10 to 40 times smaller, is laid out as an im2col
-// matrix X[c][position] (plain copies), and the tile (KernelTable::broadcastTile) holds registers
-// of output positions, reading each weight in place as one float broadcast over them. Outputs are
-// written straight into NCHW rows. A position count that is not a whole number of registers leaves
-// its last few positions to dot products of weight rows with X's transposed columns
-// (BroadcastTileKernel::dot). Against the weight-stationary driver (in-process alternation,
-// AVX-512): 1x1 512 -> 2048 at 7x7 12-13% faster on one thread, 8-10% on two; 2048 -> 512 13% and
-// 7-28%; 1x1 stride-2 1024 -> 2048 from 14x14 28-31% and 23-26%. Not 3x3 layers: 512 -> 512 at
-// 7x7 (9 times the im2col) ran as fast on one thread and up to 10% slower on two.
+// matrix X[c][position] (plain copies), and the tile (KernelTable::broadcastTile: AVX-512's alone,
+// see kernels_avx512.cc) holds registers of output positions, reading each weight in place as one
+// float broadcast over them. Outputs are written straight into NCHW rows. A position count that is
+// not a whole number of registers leaves its last few positions to dot products of weight rows
+// with X's transposed columns (BroadcastTileKernel::dot). Against the weight-stationary driver
+// (in-process alternation, AVX-512): 1x1 512 -> 2048 at 7x7 12-13% faster on one thread, 8-10% on
+// two; 2048 -> 512 13% and 7-28%; 1x1 stride-2 1024 -> 2048 from 14x14 28-31% and 23-26%. Not 3x3
+// layers: 512 -> 512 at 7x7 (9 times the im2col) ran as fast on one thread and up to 10% slower
+// on two.
 #pragma once
 #include "kernel_table.h"
 #include "windowed_gemm.h"

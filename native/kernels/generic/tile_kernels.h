@@ -819,8 +819,6 @@ KernelTable makeKernelTable(const char* isa, void (*copyStride2)(float*, const f
   t.weightGrad = {GradNC, GradNK * V::lanes, &weightGradTile<V, GradNC, GradNK>};
   t.weightGradNarrow = {0, 0, nullptr};
   t.weightGradWide = {0, 0, nullptr};
-  // 4 x 3 accumulators fit 16 registers; ISAs with 32 take 8 x 3 (their own files).
-  t.broadcastTile = makeBroadcastTile<V, 4>();
   t.weightDotColumns = 8;
   t.lanes = V::lanes;
   t.weightDotLanes = V::lanes;

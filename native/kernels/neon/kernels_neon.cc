@@ -54,15 +54,10 @@ void copyStride2(float* dst, const float* src, int64_t n) {
 }  // namespace
 
 // 8x12 GEMM tile: 24 accumulators + 3 inputs + 1 broadcast of the 32 q registers.
-// The weight-broadcast tile likewise: 8 channels x 3 registers of positions.
 // The one-channel (narrow) tile has 8 accumulators, enough chains to hide FMA latency.
 // Built on first use, never at load time: the table's construction is compiled with this
 // file's flags, and a CPU without them must never run it (it is called only after cpuid).
 const convnd::KernelTable& convnd::neonKernels() {
-  static const convnd::KernelTable table = [] {
-    convnd::KernelTable t = convnd::tiles::makeKernelTable<Neon, 8, 3, 8, 8, 3, 4, 4, 6>("neon", &copyStride2);
-    t.broadcastTile = convnd::tiles::makeBroadcastTile<Neon, 8>();
-    return t;
-  }();
+  static const convnd::KernelTable table = convnd::tiles::makeKernelTable<Neon, 8, 3, 8, 8, 3, 4, 4, 6>("neon", &copyStride2);
   return table;
 }
