@@ -201,6 +201,12 @@ struct KernelTable {
   // other thread may write them meanwhile (the data gradient's stride phases run one at a time).
   void (*transposeOut)(float* dst, int64_t dstStride, int64_t step, const float* src, int64_t srcStride,
                        int64_t channels, int64_t positions);
+  // The data gradient's weight packing (weight_packer.cc), where an ISA has it (null: none): for
+  // each of `channels` spans (src + ch * channelStride), rows m < mr (mr a multiple of 16) of
+  // `columns` floats (8 to 16) rowStride (>= columns) apart, dst[(ch * columns + j) * mr + m] =
+  // row m's column j. Reads nothing outside [span, span + (mr - 1) * rowStride + columns).
+  void (*packSpans)(float* dst, const float* src, int64_t channelStride, int64_t rowStride, int64_t columns, int64_t channels,
+                    int mr);
   WeightGradKernel weightGrad;
   // A tile one register of output channels wide, for groups it pads less than weightGrad (kWidth
   // 0: none, weightGrad serves every group). AVX-512's 32-channel weightGrad would leave 16-channel

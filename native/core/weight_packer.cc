@@ -45,6 +45,10 @@ WeightPacker::WeightPacker(const KernelTable& kernels, const WindowedGemm& p, in
   spanColumns_ = taps > 0 ? *highest + 1 : 0;
   spanTransposable_ = !transposable_ && mr % 8 == 0 && taps > 0 && *lowest >= 0 && spanColumns_ <= s.outChannel &&
                       spanColumns_ >= 8 && spanColumns_ * mr <= kSpanScratchFloats && 2 * taps >= spanColumns_;
+  // Spans whose taps are all their columns, in order (a stride-1 data gradient's), go to
+  // KernelTable::packSpans where the ISA has it.
+  wholeSpans_ = spanTransposable_ && taps == spanColumns_ && spanColumns_ <= 16 && mr % 16 == 0;
+  for (int64_t t = 0; t < taps; ++t) wholeSpans_ = wholeSpans_ && tapOffset_[static_cast<size_t>(t)] == t;
 }
 
 int64_t WeightPacker::workPerFloat() const {
@@ -58,6 +62,10 @@ void WeightPacker::pack(int64_t g, int64_t kb, int64_t c0, int64_t c1, float* __
   const float* first = p_.weights + g * s.group + kb * s.outChannel;
   if (transposable_ && rows == mr) {
     kernels_.transposeOut(dst, mr, 1, first + c0 * taps, s.outChannel, (c1 - c0) * taps, mr);
+    return;
+  }
+  if (wholeSpans_ && rows == mr && kernels_.packSpans) {
+    kernels_.packSpans(dst, first + c0 * s.inChannel, s.inChannel, s.outChannel, spanColumns_, c1 - c0, mr);
     return;
   }
   if (spanTransposable_ && rows == mr) {

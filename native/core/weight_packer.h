@@ -24,6 +24,7 @@ class WeightPacker {
   int mr_;
   std::vector<int64_t> tapOffset_;  // each tap's offset in the source layout, in packed order
   bool contiguous_, transposable_, spanTransposable_;
+  bool wholeSpans_;
   int64_t spanColumns_;
 };
 

@@ -135,6 +135,9 @@ std::vector<ConvDesc> largeConvs() {
       // padding.
       make(500, 520, 1, {3, 6}, {3, 3}, 1, 1),
       make(1024, 1024, 2, {3, 4}, {3, 3}, 1, 0),
+      // Data gradients packed by whole spans (KernelTable::packSpans) of 16 and 10 taps.
+      make(64, 64, 1, {6, 20}, {4, 4}, 1, 2),
+      make(96, 48, 1, {8, 17}, {2, 5}, 1, 1),
       // Weight-broadcast forward (1x1, 1M weights a group): 49 positions (a last position for the
       // dot products), a last block of 3 channels; 64 positions; stride 2; grouped.
       make(2048, 515, 1, {7, 7}, {1, 1}, 1, 0),

@@ -61,16 +61,12 @@ void copyStride2(float* dst, const float* src, int64_t n) {
 }
 
 
-// The 16 x 16 block of src's positions [0, 16) and channels [0, 16), transposed: out[i] holds
-// channel i at the 16 positions.
-// Partial: positions from `valid` on are taken as zeros, never read.
-template <bool Partial>
-inline void transpose16x16(const float* src, int64_t srcStride, int valid, __m512 out[16]) {
+// 16 registers transposed in place: afterwards r[i] holds lane i of every register before.
+inline void transpose16Registers(__m512 r[16]) {
   __m512 t[16], v[16];
-  for (int i = 0; i < 16; ++i) out[i] = !Partial || i < valid ? _mm512_loadu_ps(src + i * srcStride) : _mm512_setzero_ps();
   for (int m = 0; m < 8; ++m) {
-    t[2 * m] = _mm512_unpacklo_ps(out[2 * m], out[2 * m + 1]);
-    t[2 * m + 1] = _mm512_unpackhi_ps(out[2 * m], out[2 * m + 1]);
+    t[2 * m] = _mm512_unpacklo_ps(r[2 * m], r[2 * m + 1]);
+    t[2 * m + 1] = _mm512_unpackhi_ps(r[2 * m], r[2 * m + 1]);
   }
   for (int q = 0; q < 4; ++q) {
     v[4 * q + 0] = _mm512_shuffle_ps(t[4 * q], t[4 * q + 2], _MM_SHUFFLE(1, 0, 1, 0));
@@ -81,11 +77,20 @@ inline void transpose16x16(const float* src, int64_t srcStride, int valid, __m51
   for (int s4 = 0; s4 < 4; ++s4) {
     const __m512 x0 = _mm512_shuffle_f32x4(v[s4], v[4 + s4], 0x88), x1 = _mm512_shuffle_f32x4(v[s4], v[4 + s4], 0xDD);
     const __m512 y0 = _mm512_shuffle_f32x4(v[8 + s4], v[12 + s4], 0x88), y1 = _mm512_shuffle_f32x4(v[8 + s4], v[12 + s4], 0xDD);
-    out[s4] = _mm512_shuffle_f32x4(x0, y0, 0x88);
-    out[8 + s4] = _mm512_shuffle_f32x4(x0, y0, 0xDD);
-    out[4 + s4] = _mm512_shuffle_f32x4(x1, y1, 0x88);
-    out[12 + s4] = _mm512_shuffle_f32x4(x1, y1, 0xDD);
+    r[s4] = _mm512_shuffle_f32x4(x0, y0, 0x88);
+    r[8 + s4] = _mm512_shuffle_f32x4(x0, y0, 0xDD);
+    r[4 + s4] = _mm512_shuffle_f32x4(x1, y1, 0x88);
+    r[12 + s4] = _mm512_shuffle_f32x4(x1, y1, 0xDD);
   }
+}
+
+// The 16 x 16 block of src's positions [0, 16) and channels [0, 16), transposed: out[i] holds
+// channel i at the 16 positions.
+// Partial: positions from `valid` on are taken as zeros, never read.
+template <bool Partial>
+inline void transpose16x16(const float* src, int64_t srcStride, int valid, __m512 out[16]) {
+  for (int i = 0; i < 16; ++i) out[i] = !Partial || i < valid ? _mm512_loadu_ps(src + i * srcStride) : _mm512_setzero_ps();
+  transpose16Registers(out);
 }
 
 // transposeOut in 16 x 16 register blocks: each block loads whole 64-byte lines of src and, at
@@ -141,6 +146,35 @@ void transposeOut16x16(float* dst, int64_t dstStride, int64_t step, const float*
     transposeOut8x8<Avx512>(dst + K16 * dstStride, dstStride, step, src + K16, srcStride, channels - K16, positions);
 }
 
+// KernelTable::packSpans: each 16 rows of a span one 16 x 16 transpose, each column stored
+// straight to its packed place. Through transposeOut into a scratch block (8 x 8 transposes and a
+// scalar loop for a ninth column) and a copy per tap in packed order, packing took 30% of a 3x3
+// 512 -> 512 7x7 data gradient; this made it 10% faster on one thread and two, 1024 -> 1024 7x7
+// 9-14%, 256 -> 256 14x14 3-7% (in-process alternation). Rows are read whole, 16 floats, the
+// floats past a row's columns being the next row's (rowStride >= columns >= 8), except the span's
+// last row, read under a mask of its columns: nothing past the span is read. With every row read
+// under the mask, the 512 layer gained only 5-8%, and 1024 -> 1024 7x7 (38 MB of weights, more
+// than L3 holds) ran 21% slower than before.
+void packSpans16(float* dst, const float* src, int64_t channelStride, int64_t rowStride, int64_t columns, int64_t channels,
+                 int mr) {
+  const __mmask16 read = static_cast<__mmask16>((1u << columns) - 1);
+  for (int64_t ch = 0; ch < channels; ++ch, dst += columns * mr) {
+    const float* span = src + ch * channelStride;
+    for (int h = 0; h < mr; h += 16) {
+      __m512 rows[16];
+      const float* first = span + h * rowStride;
+      for (int i = 0; i < 15; ++i) rows[i] = _mm512_loadu_ps(first + i * rowStride);
+      rows[15] = h + 16 < mr ? _mm512_loadu_ps(first + 15 * rowStride) : _mm512_maskz_loadu_ps(read, first + 15 * rowStride);
+      transpose16Registers(rows);
+      // Constant indices into rows[], tested against `columns`: a variable index would take rows[]
+      // out of the registers.
+      CONVND_UNROLL
+      for (int i = 0; i < 16; ++i)
+        if (i < columns) _mm512_storeu_ps(dst + i * mr + h, rows[i]);
+    }
+  }
+}
+
 }  // namespace
 
 // 12x32 GEMM tile: 24 accumulators + 2 inputs + 1 broadcast of the 32 zmm registers.
@@ -180,6 +214,7 @@ const convnd::KernelTable& convnd::avx512Kernels() {
     t.weightGradWide = {6, 64, &convnd::tiles::weightGradTile<Avx512, 6, 4>};
     t.channelInPlaceWeightBytes = 0;
     t.transposeOut = &transposeOut16x16;
+    t.packSpans = &packSpans16;
     t.weightDot = &convnd::tiles::weightDotTile<Avx2, 1, 8>;
     t.weightDotSingle = &convnd::tiles::weightDotTile<Avx2, 1, 1>;
     t.weightDotBlock = &convnd::tiles::weightDotTile<Avx2, 4, 3>;
