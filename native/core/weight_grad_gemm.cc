@@ -1,6 +1,7 @@
 #include "weight_grad_gemm.h"
 
 #include <algorithm>
+#include <vector>
 #include "axis_map.h"
 #include "reused_buffer.h"
 #include "thread_pool.h"
@@ -20,6 +21,8 @@ constexpr int64_t kMaxPositions = 128;
 constexpr int64_t kMinWeightFloats = int64_t(1) << 20;
 // Floats of the im2col matrix at most (16 MiB).
 constexpr int64_t kMaxColumnFloats = int64_t(4) << 20;
+// Input channels an im2col task builds.
+constexpr int64_t kBuildChannels = 16;
 
 }  // namespace
 
@@ -30,46 +33,50 @@ bool runWeightGradAsGemm(const KernelTable& kernels, const ConvDesc& d, const fl
       static_cast<double>(d.groups) * static_cast<double>(positions) * static_cast<double>(columns) > kMaxColumnFloats)
     return false;
   ThreadPool& pool = ThreadPool::instance();
-  // X, built column by column, each output row's positions a run (a zero-padded copy of an input
-  // row at stride 1), as columns[g][c * vol + tap][n * P + o], then transposed into
-  // rows[g][n * P + o][c * vol + tap]: built row by row, one bounds-checked float at a time, it took
-  // a fifth of a 3x3 512 -> 512 7x7 gradient. transposeOut may read 8 columns past the last.
-  ReusedBuffer byColumn((d.groups * columns + 8) * positions);
-  const int64_t inVolume = d.inVolume();
-  pool.parallelFor(d.groups * Cg, [&](int64_t channel, int) {
-    const int64_t g = channel / Cg, c = channel % Cg;
-    float* dst = byColumn.data() + channel * vol * positions;
-    for (int64_t kd = 0; kd < d.kernel[0]; ++kd)
-      for (int64_t kh = 0; kh < d.kernel[1]; ++kh)
-        for (int64_t kw = 0; kw < d.kernel[2]; ++kw) {
-          // Position ow reads input stride * ow + first of its row.
-          const int64_t first = kw * d.dilation[2] - d.padBefore[2];
-          const InsidePositions valid = insidePositions(first, d.stride[2], d.in[2]);
-          const int64_t insideLo = std::clamp<int64_t>(valid.lo, 0, d.out[2]), insideHi = std::clamp<int64_t>(valid.hi, insideLo, d.out[2]);
-          for (int64_t n = 0; n < d.batch; ++n) {
-            const float* plane = x + (n * d.inChannels + g * Cg + c) * inVolume;
-            for (int64_t od = 0; od < d.out[0]; ++od) {
-              const int64_t id = od * d.stride[0] + kd * d.dilation[0] - d.padBefore[0];
-              for (int64_t oh = 0; oh < d.out[1]; ++oh, dst += d.out[2]) {
+  // X as rows[g][n * P + o][c * vol + tap], built straight from the input through an offset into
+  // the input plane per (o, tap) (-1 outside it), the same for every channel. Built column by
+  // column (each output row a run) and then transposed, it took 13% of a 3x3 512 -> 512 7x7
+  // gradient; this way that gradient ran 1-3% faster on one thread and 4-5% on two, 3-d 3x3x3
+  // stride-2 128 -> 512 11% and 15-19%, 1024 -> 1024 7x7 2-4%, a 1x1 512 -> 2048 7x7 one 1-2%
+  // slower on one thread (its columns were plain copies, then one transpose).
+  std::vector<int64_t> source(static_cast<size_t>(P * vol));
+  {
+    int64_t* at = source.data();
+    for (int64_t od = 0; od < d.out[0]; ++od)
+      for (int64_t oh = 0; oh < d.out[1]; ++oh)
+        for (int64_t ow = 0; ow < d.out[2]; ++ow)
+          for (int64_t kd = 0; kd < d.kernel[0]; ++kd)
+            for (int64_t kh = 0; kh < d.kernel[1]; ++kh)
+              for (int64_t kw = 0; kw < d.kernel[2]; ++kw) {
+                const int64_t id = od * d.stride[0] + kd * d.dilation[0] - d.padBefore[0];
                 const int64_t ih = oh * d.stride[1] + kh * d.dilation[1] - d.padBefore[1];
-                const bool inside = id >= 0 && id < d.in[0] && ih >= 0 && ih < d.in[1];
-                const int64_t lo = inside ? insideLo : d.out[2], hi = inside ? insideHi : d.out[2];
-                const int64_t start = (id * d.in[1] + ih) * d.in[2] + first;  // of position 0, maybe outside
-                for (int64_t ow = 0; ow < lo; ++ow) dst[ow] = 0.0f;
-                for (int64_t ow = lo; ow < hi; ++ow) dst[ow] = plane[start + ow * d.stride[2]];
-                for (int64_t ow = hi; ow < d.out[2]; ++ow) dst[ow] = 0.0f;
+                const int64_t iw = ow * d.stride[2] + kw * d.dilation[2] - d.padBefore[2];
+                const bool inside = id >= 0 && id < d.in[0] && ih >= 0 && ih < d.in[1] && iw >= 0 && iw < d.in[2];
+                *at++ = inside ? (id * d.in[1] + ih) * d.in[2] + iw : -1;
               }
-            }
+  }
+  ReusedBuffer im2col(d.groups * positions * columns);
+  const int64_t inVolume = d.inVolume();
+  // A task fills a run of channels in every row: a channel a task (its 49 rows 18 KiB apart, in
+  // two of L1's sets) took 2-5% longer on one thread.
+  const int64_t chunks = (Cg + kBuildChannels - 1) / kBuildChannels;
+  pool.parallelFor(d.groups * chunks, [&](int64_t item, int) {
+    const int64_t g = item / chunks, c0 = item % chunks * kBuildChannels, c1 = std::min(Cg, c0 + kBuildChannels);
+    for (int64_t n = 0; n < d.batch; ++n) {
+      const float* planes = x + (n * d.inChannels + g * Cg) * inVolume;
+      float* row = im2col.data() + (g * positions + n * P) * columns;
+      for (int64_t o = 0; o < P; ++o, row += columns)
+        for (int64_t c = c0; c < c1; ++c) {
+          const float* plane = planes + c * inVolume;
+          const int64_t* from = source.data() + o * vol;
+          float* dst = row + c * vol;
+          for (int64_t tap = 0; tap < vol; ++tap) {
+            // Branch-free: the load always reads inside the plane.
+            const float v = plane[from[tap] < 0 ? 0 : from[tap]];
+            dst[tap] = from[tap] < 0 ? 0.0f : v;
           }
         }
-  }, d.groups * columns * positions * 2);
-  ReusedBuffer im2col(d.groups * positions * columns);
-  constexpr int64_t kColumnsATask = 64;
-  const int64_t columnRuns = (columns + kColumnsATask - 1) / kColumnsATask;
-  pool.parallelFor(d.groups * columnRuns, [&](int64_t run, int) {
-    const int64_t g = run / columnRuns, c0 = run % columnRuns * kColumnsATask, c1 = std::min(columns, c0 + kColumnsATask);
-    kernels.transposeOut(im2col.data() + g * positions * columns + c0, columns, 1,
-                         byColumn.data() + (g * columns + c0) * positions, positions, positions, c1 - c0);
+    }
   }, d.groups * columns * positions);
   // dY as the GEMM's weights, W(g, k, p): read in place for one batch item, else copied to
   // [g][k][n * P + o].
