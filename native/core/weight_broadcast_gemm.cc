@@ -146,7 +146,7 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
   // Aligned so that one thread's buffers' bookkeeping never shares a cache line with another's.
   struct alignas(64) Workspace {
     std::vector<float> weights, bias, out;  // a last, partial block's, padded to mk channels
-    std::vector<float> dot;                 // weightDot's lane sums
+    std::vector<float> dot;                 // the dot products' lane sums
   };
   std::vector<Workspace> spaces(static_cast<size_t>(pool.threads()));
   const int64_t itemWork = int64_t(mk) * depth * positions * p.batch;

@@ -1,8 +1,10 @@
 // AVX-512F kernels (16 floats a register, 32 registers). Compiled with -mavx512f -mfma only:
 // no BW/VL/DQ instruction is used, so AVX-512F alone is required at run time.
-// GCC 12 warns inside its own avx512fintrin.h (_mm512_undefined_ps); nothing here is uninitialised.
+// GCC 12 warns inside its own avx512fintrin.h (_mm512_undefined_ps, as maybe or as surely
+// uninitialised, depending on the inlining); nothing here is uninitialised.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 #include <immintrin.h>
 #include "../generic/tile_kernels.h"
@@ -149,8 +151,8 @@ void transposeOut16x16(float* dst, int64_t dstStride, int64_t step, const float*
 // KernelTable::packSpans: each 16 rows of a span one 16 x 16 transpose, each column stored
 // straight to its packed place. Through transposeOut into a scratch block (8 x 8 transposes and a
 // scalar loop for a ninth column) and a copy per tap in packed order, packing took 30% of a 3x3
-// 512 -> 512 7x7 data gradient; this made it 10% faster on one thread and two, 1024 -> 1024 7x7
-// 9-14%, 256 -> 256 14x14 3-7% (in-process alternation). Rows are read whole, 16 floats, the
+// 512 -> 512 7x7 data gradient; this made it 7-10% faster on one thread and 9-11% on two,
+// 1024 -> 1024 7x7 9-14%, 256 -> 256 14x14 3-7% (in-process alternation). Rows are read whole, 16 floats, the
 // floats past a row's columns being the next row's (rowStride >= columns >= 8), except the span's
 // last row, read under a mask of its columns: nothing past the span is read. With every row read
 // under the mask, the 512 layer gained only 5-8%, and 1024 -> 1024 7x7 (38 MB of weights, more

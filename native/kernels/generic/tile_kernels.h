@@ -399,12 +399,8 @@ void broadcastTile(const BroadcastTileArgs& a) {
       for (int j = 0; j < NV; ++j) acc[i][j] = V::fmadd(w, x[j], acc[i][j]);
     }
   }
-  CONVND_UNROLL
-  for (int i = 0; i < MK; ++i)
-    CONVND_UNROLL
-    for (int j = 0; j < NV; ++j) V::store(a.out + i * a.outStride + j * L, acc[i][j]);
+  storeRows<V, MK, NV>(acc, a.out, a.outStride);
 }
-
 
 // acc[k][c][lane] += col[c][u] * dy[k][u] over the u of each lane, row by row, for NK channels
 // of dY and NC columns: per register of positions, NC column loads and NK dy loads feed NK x NC
