@@ -19,85 +19,61 @@ constexpr int64_t kMaxColumnFloats = int64_t(1) << 18;
 // Input channels an im2col task builds.
 constexpr int64_t kBuildChannels = 16;
 constexpr int64_t kCacheLineFloats = 16;
-// Floats of one channel's zero-padded plane at most (ColumnSource).
-constexpr int64_t kMaxPaddedFloats = int64_t(1) << 16;
 
-// Whether weight (k, c, tap) of a group lies at k * outChannel + c * taps + tap, the taps
-// numbered in the axis maps' order (jd, jh, jw): the forward layout.
+// Whether weight (k, c) of a group of a one-tap window lies at k * outChannel + c: the forward
+// layout (each output channel's weights one contiguous run).
 bool naturalWeights(const WindowedGemm& p) {
   const WeightStrides& s = p.weightStrides;
-  const AxisMap &ad = p.axes[0], &ah = p.axes[1], &aw = p.axes[2];
-  if (s.inChannel != ad.taps() * ah.taps() * aw.taps()) return false;
-  int64_t tap = 0;
-  for (const int64_t jd : ad.weightIndex)
-    for (const int64_t jh : ah.weightIndex)
-      for (const int64_t jw : aw.weightIndex)
-        if (jd * s.axis[0] + jh * s.axis[1] + jw * s.axis[2] != tap++) return false;
-  return true;
+  return s.inChannel == 1 &&
+         p.axes[0].weightIndex[0] * s.axis[0] + p.axes[1].weightIndex[0] * s.axis[1] + p.axes[2].weightIndex[0] * s.axis[2] == 0;
 }
 
-// Where X's entries come from: a zero-padded copy of one input channel's plane, large enough
-// for every tap of every position (padding and strides included), read at index[position] +
-// shift[tap]: no bounds checks per output row. (Written for any window; runWeightBroadcastGemm
-// takes one tap.)
+// Where X's entries come from, for a window of one tap: each output position's input offset in a
+// channel's plane, -1 where it reads padding. The positions below `whole` go as runs, each a copy
+// of consecutive input floats or a run of zeros: a stride-1 1x1 layer's X rows are one copy each (a
+// float at a time, building X took a fifth of a 1x1 2048 -> 512 7x7 forward's samples on two
+// threads).
 struct ColumnSource {
-  int64_t low[kAxes], extent[kAxes];  // the padded plane's first input position and size per axis
-  int64_t volume = 1;
-  std::vector<int32_t> index;  // per output position
-  // The positions below `whole` as runs of consecutive sources: a stride-1 1x1 layer's X rows are
-  // one copy each (a float at a time through `index`, building X took a fifth of a 1x1
-  // 2048 -> 512 7x7 forward's samples on two threads).
+  std::vector<int64_t> offset;  // per output position
   struct Run {
-    int64_t position, source, length;
+    int64_t position, source, length;  // source -1: zeros
   };
   std::vector<Run> runs;
-  std::vector<int64_t> shift;  // per tap, in the maps' order
 
   ColumnSource(const WindowedGemm& p, int64_t whole) {
-    for (int a = 0; a < kAxes; ++a) {
-      const AxisMap& m = p.axes[a];
-      const auto [first, last] = std::minmax_element(m.offset.begin(), m.offset.end());
-      low[a] = std::min<int64_t>(0, *first);
-      extent[a] = std::max(m.inSize, m.inStep * (m.count - 1) + *last + 1) - low[a];
-      volume *= extent[a];
-    }
     const AxisMap &ad = p.axes[0], &ah = p.axes[1], &aw = p.axes[2];
-    if (volume > kMaxPaddedFloats) return;
     for (int64_t td = 0; td < ad.count; ++td)
       for (int64_t th = 0; th < ah.count; ++th)
-        for (int64_t tw = 0; tw < aw.count; ++tw)
-          index.push_back(static_cast<int32_t>(at(ad.inStep * td, ah.inStep * th, aw.inStep * tw)));
-    for (const int64_t od : ad.offset)
-      for (const int64_t oh : ah.offset)
-        for (const int64_t ow : aw.offset) shift.push_back(at(od - low[0], oh - low[1], ow - low[2]));
+        for (int64_t tw = 0; tw < aw.count; ++tw) {
+          const int64_t id = ad.inStep * td + ad.offset[0], ih = ah.inStep * th + ah.offset[0], iw = aw.inStep * tw + aw.offset[0];
+          const bool inside = id >= 0 && id < ad.inSize && ih >= 0 && ih < ah.inSize && iw >= 0 && iw < aw.inSize;
+          offset.push_back(inside ? (id * ah.inSize + ih) * aw.inSize + iw : -1);
+        }
     for (int64_t u = 0; u < whole; ++u) {
-      const int64_t from = index[static_cast<size_t>(u)];
-      if (runs.empty() || runs.back().source + runs.back().length != from) runs.push_back({u, from, 0});
+      const int64_t from = offset[static_cast<size_t>(u)];
+      const bool extends = !runs.empty() && (from < 0 ? runs.back().source < 0
+                                                      : runs.back().source >= 0 && runs.back().source + runs.back().length == from);
+      if (!extends) runs.push_back({u, from, 0});
       ++runs.back().length;
     }
   }
-  bool fits() const { return volume <= kMaxPaddedFloats; }
-  int64_t at(int64_t d, int64_t h, int64_t w) const { return (d * extent[1] + h) * extent[2] + w; }
 
-  // X's rows of input channel c (`plane`): row (c, tap) holds the input each output position reads
-  // at that tap (zero outside the input), its first `whole` positions in x ([c * taps + tap]
-  // [position], rows of `whole`), the others in xT ([position - whole][c * taps + tap], rows of
-  // `depth`). `padded`: `volume` floats of scratch.
-  void build(const WindowedGemm& p, const float* plane, int64_t c, int64_t whole, int64_t depth, float* padded, float* x,
-             float* xT) const {
-    const AxisMap &ad = p.axes[0], &ah = p.axes[1], &aw = p.axes[2];
-    std::fill_n(padded, volume, 0.0f);
-    for (int64_t id = 0; id < ad.inSize; ++id)
-      for (int64_t ih = 0; ih < ah.inSize; ++ih)
-        std::copy_n(plane + (id * ah.inSize + ih) * aw.inSize, aw.inSize, padded + at(id - low[0], ih - low[1], -low[2]));
-    const int64_t taps = static_cast<int64_t>(shift.size()), positions = static_cast<int64_t>(index.size());
-    const int32_t* const indexes = index.data();
-    for (int64_t t = 0, r = c * taps; t < taps; ++t, ++r) {
-      const float* src = padded + shift[static_cast<size_t>(t)];
-      float* dst = x + r * whole;
-      for (const Run& run : runs)
-        for (int64_t i = 0; i < run.length; ++i) dst[run.position + i] = src[run.source + i];
-      for (int64_t u = whole; u < positions; ++u) xT[(u - whole) * depth + r] = src[indexes[u]];
+  // X's row of input channel c (`plane`): the input each output position reads (zero outside
+  // it), its first `whole` positions in x ([c][position], rows of `whole`), the others in xT
+  // ([position - whole][c], rows of `depth`).
+  void build(const float* plane, int64_t c, int64_t whole, int64_t depth, float* x, float* xT) const {
+    float* dst = x + c * whole;
+    // Plain loops: a strided layer's runs are single floats, which a library call each made slow.
+    for (const Run& run : runs) {
+      float* to = dst + run.position;
+      if (run.source < 0)
+        for (int64_t i = 0; i < run.length; ++i) to[i] = 0.0f;
+      else
+        for (int64_t i = 0; i < run.length; ++i) to[i] = plane[run.source + i];
+    }
+    for (int64_t u = whole; u < static_cast<int64_t>(offset.size()); ++u) {
+      const int64_t from = offset[static_cast<size_t>(u)];
+      xT[(u - whole) * depth + c] = from < 0 ? 0.0f : plane[from];
     }
   }
 };
@@ -113,17 +89,16 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
   bool inOrder = true;
   for (int a = 0; a < kAxes; ++a)
     inOrder = inOrder && p.axes[a].outStart == 0 && p.axes[a].outStep == 1 && p.axes[a].count == p.outExtent[a];
-  // As doubles: an im2col can be far larger than any tensor of the call.
+  // As doubles: with padding the im2col outgrows the input.
   const double columnFloats = static_cast<double>(p.batch * p.groups) * static_cast<double>(depth) * static_cast<double>(positions);
   if (mk == 0 || taps != 1 || !inOrder || positions < lanes || p.outPerGroup * depth < kMinWeightFloats || columnFloats > kMaxColumnFloats ||
       !naturalWeights(p))
     return false;
   const int64_t whole = positions / lanes * lanes, rest = positions - whole;
   const ColumnSource source(p, whole);
-  if (!source.fits()) return false;
   // X's rows hold whole registers of positions only (the rest go to xT): they start on cache
   // lines, and X takes no padding.
-  const int64_t sliceFloats = roundUp(depth * whole + rest * depth, kCacheLineFloats);  // X and xT of one (batch item, group)
+  const int64_t sliceFloats = roundUp(depth * positions, kCacheLineFloats);  // X and xT of one (batch item, group)
   const int64_t inVolume = ad.inSize * ah.inSize * aw.inSize;
   ReusedBuffer columns(p.batch * p.groups * sliceFloats);
   float* const xBase = columns.data();
@@ -134,9 +109,8 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
     const int64_t slice = item / chunks, c0 = item % chunks * kBuildChannels;
     float* x = xBase + slice * sliceFloats;
     const float* input = p.input + slice * p.inPerGroup * inVolume;
-    std::vector<float> padded(static_cast<size_t>(source.volume));
     for (int64_t c = c0; c < std::min(p.inPerGroup, c0 + kBuildChannels); ++c)
-      source.build(p, input + c * inVolume, c, whole, depth, padded.data(), x, x + depth * whole);
+      source.build(input + c * inVolume, c, whole, depth, x, x + depth * whole);
   }, p.batch * p.groups * depth * positions);
 
   const WeightStrides& s = p.weightStrides;
