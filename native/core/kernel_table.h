@@ -208,6 +208,12 @@ struct KernelTable {
   // row m's column j. Reads nothing outside [span, span + (mr - 1) * rowStride + columns).
   void (*packSpans)(float* dst, const float* src, int64_t channelStride, int64_t rowStride, int64_t columns, int64_t channels,
                     int mr);
+  // The one-GEMM weight gradient's im2col (weight_grad_gemm.cc), where an ISA has it (null: none):
+  // one output position's window over `channels` input planes of planeSize floats, one after
+  // another: dst[c * taps + j] = plane c's float offsets[j] (0 where offsets[j] < 0), j < taps
+  // <= 16. The offsets >= 0 lie within 32 floats from the least of them; nothing outside a
+  // plane is read.
+  void (*gatherTaps)(float* dst, const float* planes, int64_t planeSize, int64_t channels, const int64_t* offsets, int taps);
   WeightGradKernel weightGrad;
   // A tile one register of output channels wide, for groups it pads less than weightGrad (kWidth
   // 0: none, weightGrad serves every group). AVX-512's 32-channel weightGrad would leave 16-channel

@@ -7,6 +7,7 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 #include <immintrin.h>
+#include <algorithm>
 #include "../generic/tile_kernels.h"
 #include "../avx2/avx2_vector.h"
 #include "../avx2/register_transpose.h"
@@ -177,6 +178,41 @@ void packSpans16(float* dst, const float* src, int64_t channelStride, int64_t ro
   }
 }
 
+// Lanes [0, n) of a register (n clamped to [0, 16]).
+inline __mmask16 firstLanes(int64_t n) {
+  return n <= 0 ? 0 : n >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << n) - 1);
+}
+
+// KernelTable::gatherTaps: a plane's 32 floats from the window's least offset, read as two
+// registers under a mask of the plane's end, give every tap through one two-source permute that
+// zeroes the taps outside the plane, stored under a mask of the taps (a 3x3 window in a 7x7
+// plane spans 17 floats). Against the scalar loop's load, test and select a tap: a 3x3
+// 512 -> 512 7x7 weight gradient 4-5% faster on one thread, 2-10% on two (in-process
+// alternation; the loop took 12% of it). Two permutes over 64 floats and a blend took 1.7x as long
+// as one (a microbenchmark).
+void gatherTaps32(float* dst, const float* planes, int64_t planeSize, int64_t channels, const int64_t* offsets, int taps) {
+  int64_t least = planeSize;
+  for (int j = 0; j < taps; ++j)
+    if (offsets[j] >= 0) least = std::min(least, offsets[j]);
+  alignas(64) int32_t index[16] = {};
+  unsigned inside = 0;
+  for (int j = 0; j < taps; ++j)
+    if (offsets[j] >= 0) {
+      index[j] = static_cast<int32_t>(offsets[j] - least);
+      inside |= 1u << j;
+    }
+  const __m512i lanes = _mm512_load_si512(index);
+  const __mmask16 keep = static_cast<__mmask16>(inside), stored = firstLanes(taps);
+  const int64_t left = planeSize - least;  // floats from the least offset to the plane's end
+  const __mmask16 low = firstLanes(left), high = firstLanes(left - 16);
+  const int64_t highAt = left > 16 ? 16 : 0;  // where `high` reads: inside the plane even when nothing is read
+  const float* from = planes + least;
+  for (int64_t c = 0; c < channels; ++c, from += planeSize, dst += taps) {
+    const __m512 a = _mm512_maskz_loadu_ps(low, from), b = _mm512_maskz_loadu_ps(high, from + highAt);
+    _mm512_mask_storeu_ps(dst, stored, _mm512_maskz_permutex2var_ps(keep, a, lanes, b));
+  }
+}
+
 }  // namespace
 
 // 12x32 GEMM tile: 24 accumulators + 2 inputs + 1 broadcast of the 32 zmm registers.
@@ -217,6 +253,7 @@ const convnd::KernelTable& convnd::avx512Kernels() {
     t.channelInPlaceWeightBytes = 0;
     t.transposeOut = &transposeOut16x16;
     t.packSpans = &packSpans16;
+    t.gatherTaps = &gatherTaps32;
     t.weightDot = &convnd::tiles::weightDotTile<Avx2, 1, 8>;
     t.weightDotSingle = &convnd::tiles::weightDotTile<Avx2, 1, 1>;
     t.weightDotBlock = &convnd::tiles::weightDotTile<Avx2, 4, 3>;

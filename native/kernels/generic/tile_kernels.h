@@ -813,6 +813,7 @@ KernelTable makeKernelTable(const char* isa, void (*copyStride2)(float*, const f
   t.channelInPlaceWeightBytes = 18 * 1024;
   t.transposeOut = &transposeOut<V>;
   t.packSpans = nullptr;
+  t.gatherTaps = nullptr;
   t.weightGrad = {GradNC, GradNK * V::lanes, &weightGradTile<V, GradNC, GradNK>};
   t.weightGradNarrow = {0, 0, nullptr};
   t.weightGradWide = {0, 0, nullptr};
