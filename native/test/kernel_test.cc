@@ -144,6 +144,8 @@ std::vector<ConvDesc> largeConvs() {
       make(1024, 520, 1, {8, 8}, {1, 1}, 1, 0),
       make(1024, 516, 1, {13, 13}, {1, 1}, 2, 0),
       make(2048, 2048, 2, {5, 5}, {1, 1}, 1, 0),
+      make(1024, 520, 1, {6, 6}, {1, 1}, 1, 1),   // ... padded: zero runs in its im2col
+      make(1024, 516, 1, {13, 13}, {1, 1}, 2, 1), // ... padded at stride 2
       make(256, 512, 1, {7, 7}, {3, 3}, 2, 1),    // weight gradient as one GEMM, at stride 2 with padding
       make(128, 512, 1, {5, 6, 6}, {3, 3, 3}, 2, 1),  // ... and 3-d
       make(512, 256, 1, {3, 3}, {3, 3}, 1, 3),    // ... windows wholly in the padding (KernelTable::gatherTaps)
