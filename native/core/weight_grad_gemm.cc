@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <numeric>
 #include <vector>
+#include "aligned_floats.h"
 #include "axis_map.h"
+#include "gemm_plan.h"
 #include "reused_buffer.h"
 #include "thread_pool.h"
 #include "windowed_gemm.h"
@@ -20,10 +23,9 @@ namespace {
 // 8x8 2.3x as slow (their accumulators fit the caches; the GEMM's calls are short).
 constexpr int64_t kMaxPositions = 128;
 constexpr int64_t kMinWeightFloats = int64_t(1) << 20;
-// Floats of the im2col matrix at most (16 MiB).
-constexpr int64_t kMaxColumnFloats = int64_t(4) << 20;
-// Input channels an im2col task builds.
-constexpr int64_t kBuildChannels = 16;
+// Columns of dW a task computes, about: whole register tiles of whole input channels (a 3x3
+// layer's 16 channels, 144 columns, on AVX-512's 48-position tile; a 1x1 layer's 240).
+constexpr int64_t kTaskColumns = 256;
 
 // Whether KernelTable::gatherTaps takes every window of `offsets` ([position][tap], -1 outside
 // the plane): more than 4 taps, at most 16, those inside the plane within 32 floats. A 1x1
@@ -51,16 +53,10 @@ bool windowsFitGather(const std::vector<int64_t>& offsets, int64_t taps) {
 bool runWeightGradAsGemm(const KernelTable& kernels, const ConvDesc& d, const float* dy, const float* x, float* dw) {
   const int64_t Kg = d.outPerGroup(), Cg = d.inPerGroup(), vol = d.kernelVolume();
   const int64_t P = d.outVolume(), positions = d.batch * P, columns = Cg * vol;
-  if (positions == 0 || positions > kMaxPositions || Kg * columns < kMinWeightFloats ||
-      static_cast<double>(d.groups) * static_cast<double>(positions) * static_cast<double>(columns) > kMaxColumnFloats)
-    return false;
+  if (positions == 0 || positions > kMaxPositions || Kg * columns < kMinWeightFloats) return false;
   ThreadPool& pool = ThreadPool::instance();
-  // X as rows[g][n * P + o][c * vol + tap], built straight from the input through an offset into
-  // the input plane per (o, tap) (-1 outside it), the same for every channel. Built column by
-  // column (each output row a run) and then transposed, it took 13% of a 3x3 512 -> 512 7x7
-  // gradient; this way that gradient ran 1-3% faster on one thread and 4-5% on two, 3-d 3x3x3
-  // stride-2 128 -> 512 11% and 15-19%, 1024 -> 1024 7x7 2-4%, a 1x1 512 -> 2048 7x7 one 1-2%
-  // slower on one thread (its columns were plain copies, then one transpose).
+  // X's row of position o holds, for each channel c, the input each tap reads: an offset into
+  // the input plane per (o, tap), -1 outside it, the same for every channel.
   std::vector<int64_t> source(static_cast<size_t>(P * vol));
   {
     int64_t* at = source.data();
@@ -77,36 +73,8 @@ bool runWeightGradAsGemm(const KernelTable& kernels, const ConvDesc& d, const fl
                 *at++ = inside ? (id * d.in[1] + ih) * d.in[2] + iw : -1;
               }
   }
-  ReusedBuffer im2col(d.groups * positions * columns);
   const int64_t inVolume = d.inVolume();
   const bool gather = kernels.gatherTaps && windowsFitGather(source, vol);
-  // A task fills a run of channels in every row: a channel a task (its 49 rows 18 KiB apart, in
-  // two of L1's sets) took 2-5% longer on one thread.
-  const int64_t chunks = (Cg + kBuildChannels - 1) / kBuildChannels;
-  pool.parallelFor(d.groups * chunks, [&](int64_t item, int) {
-    const int64_t g = item / chunks, c0 = item % chunks * kBuildChannels, c1 = std::min(Cg, c0 + kBuildChannels);
-    for (int64_t n = 0; n < d.batch; ++n) {
-      const float* planes = x + (n * d.inChannels + g * Cg) * inVolume;
-      float* row = im2col.data() + (g * positions + n * P) * columns;
-      for (int64_t o = 0; o < P; ++o, row += columns) {
-        if (gather) {
-          kernels.gatherTaps(row + c0 * vol, planes + c0 * inVolume, inVolume, c1 - c0, source.data() + o * vol,
-                             static_cast<int>(vol));
-          continue;
-        }
-        for (int64_t c = c0; c < c1; ++c) {
-          const float* plane = planes + c * inVolume;
-          const int64_t* from = source.data() + o * vol;
-          float* dst = row + c * vol;
-          for (int64_t tap = 0; tap < vol; ++tap) {
-            // Branch-free: the load always reads inside the plane.
-            const float v = plane[from[tap] < 0 ? 0 : from[tap]];
-            dst[tap] = from[tap] < 0 ? 0.0f : v;
-          }
-        }
-      }
-    }
-  }, d.groups * columns * positions);
   // dY as the GEMM's weights, W(g, k, p): read in place for one batch item, else copied to
   // [g][k][n * P + o].
   ReusedBuffer dyCopy(d.batch > 1 ? d.outChannels * positions : 0);
@@ -117,12 +85,14 @@ bool runWeightGradAsGemm(const KernelTable& kernels, const ConvDesc& d, const fl
         std::copy_n(dy + (n * d.outChannels + k) * P, P, dyCopy.data() + k * positions + n * P);
     weights = dyCopy.data();
   }
+  // A pointwise GEMM whose input channels are the positions and whose output row is dW's
+  // columns, for the row tiles' choice and dY's packing; its input rows are built by the tasks.
   WindowedGemm p;
   p.batch = 1;
   p.groups = d.groups;
   p.inPerGroup = positions;
   p.outPerGroup = Kg;
-  p.input = im2col.data();
+  p.input = nullptr;
   p.output = dw;
   p.outExtent[0] = p.outExtent[1] = 1;
   p.outExtent[2] = columns;
@@ -131,7 +101,98 @@ bool runWeightGradAsGemm(const KernelTable& kernels, const ConvDesc& d, const fl
   p.weights = weights;
   p.weightStrides = {Kg * positions, positions, 1, {0, 0, 0}};
   p.bias = nullptr;
-  runWindowedGemm(kernels, p);
+  GemmPlan plan = makeGemmPlan(kernels, p);
+  if (plan.channelMode) return false;  // never: its depth (the positions) is under channel mode's least
+  packWeights(kernels, p, plan);
+  const GemmKernel &kernel = *plan.kernel, &tail = *plan.tail;
+  const int mr = plan.mr;
+  const int64_t T = plan.T, kPadded = plan.kPadded;
+
+  // A task builds X's columns of a run of channels, for every position, into a buffer of its
+  // own (a 3x3 layer's 144 columns at 49 positions: 28 KiB, in L1) and runs the row tiles over
+  // them, each output-channel block in turn. Built whole beforehand (900 KB for 3x3 512 -> 512
+  // at 7x7, out of L2 by the time the GEMM read it, and written on two threads no faster than on
+  // one), X took 60 us of that gradient's 1.02 ms on one thread and 58 of 0.56 ms on two. This
+  // way (in-process alternation, calls back to back; one thread / two): that gradient 3-4% /
+  // 9-11% faster, batch 2 10% / 17%, 1024 -> 1024 7x7 7% / 9%, 3x3 stride-2 256 -> 512 from
+  // 14x14 4% / 11%, 1x1 2048 -> 512 7x7 6% / 17%, stride-2 1024 -> 2048 3.5% / 10%; 1x1
+  // 512 -> 2048 7x7 1% slower / 8% faster; a 3x3x3 stride-2 one the same.
+  const int64_t channelStep = T / std::gcd(T, vol);  // channels whose columns are whole tiles
+  const int64_t taskChannels = std::min(Cg, channelStep * std::max<int64_t>(1, kTaskColumns / (channelStep * vol)));
+  const int64_t rowFloats = roundUp(taskChannels * vol, T);
+  const int64_t chunks = (Cg + taskChannels - 1) / taskChannels;
+  // Too few runs of channels for about 4 tasks a thread (a 1x1 512 -> 2048 layer has 3): each
+  // run's output-channel blocks are split as well, every split building the run's columns again.
+  const int64_t blocks = kPadded / mr;
+  const int64_t blockRuns = std::clamp<int64_t>((4 * int64_t(pool.threads()) + d.groups * chunks - 1) / (d.groups * chunks), 1, blocks);
+  struct alignas(64) Workspace {
+    AlignedFloats rows;  // [position][rowFloats]
+    std::vector<const float*> rowStarts;
+    AlignedFloats scratch;  // one tile's outputs where they do not all go to dW
+  };
+  std::vector<Workspace> spaces(static_cast<size_t>(pool.threads()));
+  const int32_t noOffset = 0;
+  pool.parallelFor(d.groups * chunks * blockRuns, [&](int64_t task, int worker) {
+    Workspace& ws = spaces[static_cast<size_t>(worker)];
+    if (!ws.rows) {
+      // Zeroed once: the columns past a short last run are computed but never stored.
+      ws.rows = allocateAligned(static_cast<size_t>(positions * rowFloats));
+      std::fill_n(ws.rows.get(), positions * rowFloats, 0.0f);
+      for (int64_t r = 0; r < positions; ++r) ws.rowStarts.push_back(ws.rows.get() + r * rowFloats);
+      ws.scratch = allocateAligned(static_cast<size_t>(mr * T));
+    }
+    const int64_t item = task / blockRuns, run = task % blockRuns;
+    const int64_t g = item / chunks, c0 = item % chunks * taskChannels, c1 = std::min(Cg, c0 + taskChannels);
+    const int64_t kbBegin = blocks * run / blockRuns * mr, kbEnd = blocks * (run + 1) / blockRuns * mr;
+    for (int64_t n = 0; n < d.batch; ++n) {
+      const float* planes = x + (n * d.inChannels + g * Cg + c0) * inVolume;
+      for (int64_t o = 0; o < P; ++o) {
+        float* row = ws.rows.get() + (n * P + o) * rowFloats;
+        const int64_t* from = source.data() + o * vol;
+        if (gather) {
+          kernels.gatherTaps(row, planes, inVolume, c1 - c0, from, static_cast<int>(vol));
+          continue;
+        }
+        for (int64_t c = 0; c < c1 - c0; ++c) {
+          const float* plane = planes + c * inVolume;
+          float* dst = row + c * vol;
+          for (int64_t tap = 0; tap < vol; ++tap) {
+            // Branch-free: the load always reads inside the plane.
+            const float v = plane[from[tap] < 0 ? 0 : from[tap]];
+            dst[tap] = from[tap] < 0 ? 0.0f : v;
+          }
+        }
+      }
+    }
+    GemmTileArgs args;
+    args.rows = ws.rowStarts.data();
+    args.rowCount = positions;
+    args.tapOffsets = &noOffset;
+    args.taps = 1;
+    args.accumulate = false;
+    args.bias = nullptr;
+    const int64_t width = (c1 - c0) * vol;
+    for (int64_t u = 0; u < width; u += T) {
+      const int64_t valid = std::min(T, width - u);
+      const GemmKernel& tile = valid <= tail.tileWidth ? tail : kernel;
+      args.rowOffset = u;
+      for (int64_t kb = kbBegin; kb < kbEnd; kb += mr) {
+        args.weights = plan.weights(g, kb, 0);
+        float* out = dw + (g * Kg + kb) * columns + c0 * vol + u;
+        if (valid == tile.tileWidth && kb + mr <= Kg) {
+          args.out = out;
+          args.outStride = columns;
+          tile.fn(args);
+          continue;
+        }
+        args.out = ws.scratch.get();
+        args.outStride = tile.tileWidth;
+        tile.fn(args);
+        for (int64_t m = 0; m < std::min<int64_t>(mr, Kg - kb); ++m)
+          std::copy_n(ws.scratch.get() + m * tile.tileWidth, valid, out + m * columns);
+      }
+    }
+  }, kPadded * positions * roundUp(columns, T) * d.groups);
   return true;
 }
 

@@ -151,6 +151,7 @@ std::vector<ConvDesc> largeConvs() {
       make(512, 256, 1, {3, 3}, {3, 3}, 1, 3),    // ... windows wholly in the padding (KernelTable::gatherTaps)
       make(256, 512, 1, {3, 27}, {2, 5}, 1, 0),   // ... windows over 32 floats of a plane, the most gatherTaps takes
       make(256, 512, 1, {3, 28}, {2, 5}, 1, 0),   // ... and over 33, which it does not
+      make(512, 2050, 1, {7, 7}, {1, 1}, 1, 0),   // ... 3 runs of channels, their output-channel blocks split, the last partial
       make(96, 64, 2, {5, 57}, {3, 3}, 2, 1),     // channel mode, grouped, strided
       make(128, 128, 1, {5, 61}, {3, 3}, 2, 1),   // data gradient phases in channel mode at step 2
       make(64, 64, 1, {64, 64}, {3, 3}, 2, 1),    // ... sharing a padded dY (planes of 4 KiB crowd L1)
