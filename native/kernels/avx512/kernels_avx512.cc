@@ -213,11 +213,15 @@ void gatherTaps32(float* dst, const float* planes, int64_t planeSize, int64_t ch
       index[j] = static_cast<int32_t>(offsets[j] - least);
       inside |= 1u << j;
     }
-  const __m512i lanes = _mm512_load_si512(index);
   const __mmask16 keep = static_cast<__mmask16>(inside), stored = firstLanes(taps);
+  if (keep == 0) {  // a window wholly in the padding: no plane address to start from
+    for (int64_t c = 0; c < channels; ++c) _mm512_mask_storeu_ps(dst + c * taps, stored, _mm512_setzero_ps());
+    return;
+  }
+  const __m512i lanes = _mm512_load_si512(index);
   const int64_t left = planeSize - least;  // floats from the least offset to the plane's end
   const __mmask16 low = firstLanes(left), high = firstLanes(left - 16);
-  const int64_t highAt = left > 16 ? 16 : 0;  // where `high` reads: inside the plane even when nothing is read
+  const int64_t highAt = left > 16 ? 16 : 0;  // where `high` reads: inside the plane even where it reads nothing
   const float* from = planes + least;
   for (int64_t c = 0; c < channels; ++c, from += planeSize, dst += taps) {
     const __m512 a = _mm512_maskz_loadu_ps(low, from), b = _mm512_maskz_loadu_ps(high, from + highAt);
