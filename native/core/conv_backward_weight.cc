@@ -225,7 +225,14 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
                                                               kGradAccFloats / std::max<int64_t>(1, colsPerChannel * kPadded),
                                                               dotPlanes ? kDotPlanesFloats / planeFloats : Cg}));
   const int64_t rowTiles = d.batch * ad.count * ah.count * wTiles;
-  const int threadCount = ThreadPool::instance().threads();
+  // The call's multiply-adds (as a double: padding may make the product overflow). A call under
+  // the pool's inline threshold runs on the calling thread and is planned for one: waking a worker
+  // for the tiny 3 -> 8 32x32 gradient cost more than it computed.
+  const double callWork = static_cast<double>(d.batch * d.groups) * static_cast<double>(Kg * Cg) *
+                          static_cast<double>(d.kernelVolume()) * static_cast<double>(outVolume);
+  const bool inlineCall = callWork < static_cast<double>(ThreadPool::kInlineWork);
+  const int64_t loopWork = inlineCall ? 0 : -1;
+  const int threadCount = inlineCall ? 1 : ThreadPool::instance().threads();
   const GradSplit plan = planGradSplit(Cg, d.groups, largestChunk, colsPerChannel, kPadded, nc, rowTiles, dotPath, threadCount);
   const int64_t chunk = plan.chunk, chunksPerGroup = plan.chunksPerGroup;
   const int64_t columnSplits = plan.columnSplits, partitions = plan.partitions;
@@ -295,7 +302,7 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
   ThreadPool& pool = ThreadPool::instance();
   pool.parallelFor(dyTShared ? d.groups * rowTiles : 0, [&](int64_t item, int) {
     transposeRowTile(item / rowTiles, item % rowTiles, dyT.data() + item * tileFloats);
-  });
+  }, loopWork);
 
   const std::vector<int64_t> tapOffset = inPlace ? aw.offset
                                                  : std::vector<int64_t>(layout.tapOffset.begin(), layout.tapOffset.end());
@@ -576,7 +583,7 @@ void convBackwardWeight(const KernelTable& kernels, const ConvDesc& desc, const 
         for (int64_t lane = 0; lane < lanes; ++lane) sum += part[lane];
         dwChunk[k * Cg * vol + col] = sum;
       }
-  });
+  }, loopWork);
   if (partitions == 1) return;
   // The partitions added in order into the first, then transposed into dW.
   float* const sum = partials.data();
