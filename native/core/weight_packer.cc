@@ -52,7 +52,7 @@ WeightPacker::WeightPacker(const KernelTable& kernels, const WindowedGemm& p, in
 }
 
 int64_t WeightPacker::workPerFloat() const {
-  return transposable_ || spanTransposable_ ? kTransposeWorkPerFloat : kGatherWorkPerFloat;
+  return transposable_ || spanTransposable_ || p_.transposed ? kTransposeWorkPerFloat : kGatherWorkPerFloat;
 }
 
 void WeightPacker::pack(int64_t g, int64_t kb, int64_t c0, int64_t c1, float* __restrict dst) const {
@@ -60,6 +60,15 @@ void WeightPacker::pack(int64_t g, int64_t kb, int64_t c0, int64_t c1, float* __
   const int mr = mr_;
   const int64_t rows = std::min<int64_t>(mr, p_.outPerGroup - kb), taps = this->taps();
   const float* first = p_.weights + g * s.group + kb * s.outChannel;
+  if (p_.transposed && rows == mr) {
+    // Every packed run is a run of the transposed copy: a tap's runs for all the channels in one
+    // copyRows call (a library call per run of 32 floats was slow).
+    const int64_t columns = p_.transposedColumns, kg = p_.outPerGroup;
+    const float* from = p_.transposed + (g * p_.inPerGroup + c0) * columns * kg + kb;
+    for (int64_t t = 0; t < taps; ++t)
+      kernels_.copyRows(dst + t * mr, taps * mr, from + tapOffset_[static_cast<size_t>(t)] * kg, columns * kg, c1 - c0, mr);
+    return;
+  }
   if (transposable_ && rows == mr) {
     kernels_.transposeOut(dst, mr, 1, first + c0 * taps, s.outChannel, (c1 - c0) * taps, mr);
     return;

@@ -28,6 +28,12 @@ struct WindowedGemm {
   const float* weights;
   WeightStrides weightStrides;
   const float* bias;         // per output channel (groups * outPerGroup), or null
+  // The weights again, transposed per input channel, where the caller made that copy for several
+  // problems to pack from (a data gradient's stride phases, conv_ops.cc), or null: weight
+  // (g, k, c, tap) also at transposed[((g * inPerGroup + c) * transposedColumns + o) * outPerGroup + k],
+  // o being the tap's offset from (g, k, c)'s first weight (WeightStrides' axis terms).
+  const float* transposed = nullptr;
+  int64_t transposedColumns = 0;
 };
 
 void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& problem);

@@ -155,6 +155,10 @@ std::vector<ConvDesc> largeConvs() {
       make(96, 64, 2, {5, 57}, {3, 3}, 2, 1),     // channel mode, grouped, strided
       make(128, 128, 1, {5, 61}, {3, 3}, 2, 1),   // data gradient phases in channel mode at step 2
       make(64, 64, 1, {64, 64}, {3, 3}, 2, 1),    // ... sharing a padded dY (planes of 4 KiB crowd L1)
+      // ... packing from one transposed copy of the weights: spans of 16 and 8 taps, two groups
+      // at stride 3.
+      make(48, 64, 1, {6, 20}, {4, 4}, 2, 1),
+      make(32, 48, 2, {7, 26}, {2, 4}, 3, 1),
       make(10, 7, 1, {20, 32}, {3, 3}, 1, 1),     // band row tiles: 4 channels direct, 3 scattered
       make(3, 64, 1, {9, 64}, {3, 3}, 1, 1),      // band row tiles of 48 positions and a 16-position tail (AVX-512)
       make(3, 20, 1, {9, 64}, {5, 5}, 1, 2),      // ... 16 channels direct, 4 scattered
