@@ -1,6 +1,5 @@
 // Convolution forward, data gradient (and transposed convolution) on the windowed GEMM.
 #include <algorithm>
-#include <cstdint>
 #include <cstring>
 #include <vector>
 #include "merged_phases.h"
@@ -40,9 +39,10 @@ WeightStrides forwardWeightStrides(const ConvDesc& d) {
 void transposeWeightSpans(const KernelTable& kernels, const ConvDesc& d, const float* w, std::vector<WindowedGemm>& phases,
                           ReusedBuffer& buffer) {
   const int64_t vol = d.kernelVolume(), Kg = d.outPerGroup(), Cg = d.inPerGroup();
-  if (phases.size() < 2 || !kernels.packSpans || Cg % 16 != 0 || Cg > INT32_MAX || vol < 8 || vol > 16 ||
+  if (phases.size() < 2 || !kernels.packSpans || Cg % 16 != 0 || vol < 8 || vol > 16 ||
       static_cast<double>(d.groups * Kg) * static_cast<double>(Cg * vol) > static_cast<double>(kMaxTransposedFloats))
     return;
+  // Within that size Cg (packSpans' int mr) is at most 2^19.
   buffer = ReusedBuffer(d.groups * Kg * vol * Cg);
   float* const transposed = buffer.data();
   constexpr int64_t kTaskChannels = 16;  // output channels (of w) a task transposes
