@@ -7,18 +7,12 @@
 #include "padded_input.h"
 #include "reused_buffer.h"
 #include "thread_pool.h"
+#include "weight_packer.h"
 #include "windowed_gemm.h"
 
 namespace convnd {
 
 namespace {
-
-// What transposing a float costs, in the thread pool's units of work (as weight_packer.cc).
-constexpr int64_t kTransposeWorkPerFloat = 4;
-// The largest transposed copy of the weights (16 MiB, what a thread keeps between calls, see
-// reused_buffer.cc): 3x3 1024 -> 1024's 38 MB, allocated afresh on every call and through memory
-// twice, made its stride-2 data gradient from 14x14 23-26% slower than the gather.
-constexpr int64_t kMaxTransposedFloats = int64_t(4) << 20;
 
 // Forward weight w[K][C/g][kd][kh][kw] seen from the forward problem.
 WeightStrides forwardWeightStrides(const ConvDesc& d) {
@@ -35,12 +29,15 @@ WeightStrides forwardWeightStrides(const ConvDesc& d) {
 // in-process alternation, AVX-512): 3x3 stride-2 256 -> 512 from 14x14 19-22% / 20-29% faster,
 // 512 -> 512 from 14x14 12-17% / 10-11% on medians (its fastest samples about the same),
 // 128 -> 128 from 56x56 1-4% / 2-3%, 64 -> 128 from 112x112 and batch-8 128 -> 128 from 28x28
-// about 1%; the same bits. Fills `buffer` and points every phase at it, or does nothing.
+// about 1%; the same bits. Only a copy a thread keeps between calls (ReusedBuffer::kKeptFloats):
+// 3x3 1024 -> 1024's 38 MB, allocated afresh on every call and through memory twice, made its
+// stride-2 data gradient from 14x14 23-26% slower than the gather. Fills `buffer` and points
+// every phase at it, or does nothing.
 void transposeWeightSpans(const KernelTable& kernels, const ConvDesc& d, const float* w, std::vector<WindowedGemm>& phases,
                           ReusedBuffer& buffer) {
   const int64_t vol = d.kernelVolume(), Kg = d.outPerGroup(), Cg = d.inPerGroup();
   if (phases.size() < 2 || !kernels.packSpans || Cg % 16 != 0 || vol < 8 || vol > 16 ||
-      static_cast<double>(d.groups * Kg) * static_cast<double>(Cg * vol) > static_cast<double>(kMaxTransposedFloats))
+      static_cast<double>(d.groups * Kg) * static_cast<double>(Cg * vol) > static_cast<double>(ReusedBuffer::kKeptFloats))
     return;
   // Within that size Cg (packSpans' int mr) is at most 2^19.
   buffer = ReusedBuffer(d.groups * Kg * vol * Cg);
@@ -51,7 +48,7 @@ void transposeWeightSpans(const KernelTable& kernels, const ConvDesc& d, const f
     const int64_t g = item / tasks, k0 = item % tasks * kTaskChannels, k1 = std::min(Kg, k0 + kTaskChannels);
     const int64_t first = (g * Kg + k0) * Cg * vol;
     kernels.packSpans(transposed + first, w + first, Cg * vol, vol, vol, k1 - k0, static_cast<int>(Cg));
-  }, d.groups * Kg * Cg * vol * kTransposeWorkPerFloat);
+  }, d.groups * Kg * Cg * vol * WeightPacker::kTransposeWorkPerFloat);
   for (WindowedGemm& phase : phases) {
     phase.transposed = transposed;
     phase.transposedColumns = vol;

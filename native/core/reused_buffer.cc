@@ -6,10 +6,6 @@ namespace convnd {
 
 namespace {
 
-// Kept up to this size (16 MiB: a 3x3 512 -> 512 layer's packed weights take 9 MiB, a 3-d
-// 16-channel 64^3 layer's transposed dY 16 MiB); larger buffers are freed after the call.
-constexpr size_t kKeptFloats = size_t(4) << 20;
-
 // Two kept buffers: a merged data gradient holds its phased output while each GEMM packs weights.
 constexpr int kKeptBuffers = 2;
 
@@ -45,7 +41,7 @@ ReusedBuffer::ReusedBuffer(int64_t floats) {
 
 ReusedBuffer::~ReusedBuffer() {
   // A moved-from buffer holds nothing. It takes an empty slot, or the smallest kept one's if larger.
-  if (!data_ || capacity_ > kKeptFloats) return;
+  if (!data_ || capacity_ > static_cast<size_t>(kKeptFloats)) return;
   Spare* const kept = spares();
   Spare* smallest = kept;
   for (Spare* s = kept; s < kept + kKeptBuffers; ++s)

@@ -11,6 +11,11 @@ namespace convnd {
 
 class ReusedBuffer {
  public:
+  // Buffers up to this size (16 MiB: a 3x3 512 -> 512 layer's packed weights take 9 MiB, a 3-d
+  // 16-channel 64^3 layer's transposed dY 16 MiB) are kept for the thread's next call; larger
+  // ones are freed after it.
+  static constexpr int64_t kKeptFloats = int64_t(4) << 20;
+
   ReusedBuffer() = default;
   // At least `floats` floats, not initialised, from a cache-line boundary.
   explicit ReusedBuffer(int64_t floats);

@@ -10,13 +10,13 @@ namespace {
 constexpr int64_t kSmallBlockFloats = 1024;
 // The most floats of one input channel's transposed weight span (see the constructor): 32 KiB.
 constexpr int64_t kSpanScratchFloats = 8192;
-// A register transpose moves a float in about a third of a cycle (0.7% of a 3x3 stride-2
-// 128 -> 128 forward), a gather in about two (0.08 ms for its data gradient's 147K floats).
-// Counted as 4 for both, a data gradient's packing (every layout it read was gathered) ran on
-// the calling thread alone: 0.1 ms of that gradient's 1.2 ms on two threads. Counted as 32:
-// that gradient 2.5% faster on two threads, 3x3 64 -> 64 56x56 1.7%, 1x1 256 -> 64 3.8%;
-// 3x3x3, 1-d and the tiny 3 -> 8 layer the same (in-process alternation).
-constexpr int64_t kTransposeWorkPerFloat = 4, kGatherWorkPerFloat = 32;
+// A gather moves a float in about two cycles (0.08 ms for a 3x3 stride-2 128 -> 128 data
+// gradient's 147K floats), a register transpose in about a third (WeightPacker::
+// kTransposeWorkPerFloat). Counted as 4 for both, a data gradient's packing (every layout it read
+// was gathered) ran on the calling thread alone: 0.1 ms of that gradient's 1.2 ms on two threads.
+// Counted as 32: that gradient 2.5% faster on two threads, 3x3 64 -> 64 56x56 1.7%, 1x1
+// 256 -> 64 3.8%; 3x3x3, 1-d and the tiny 3 -> 8 layer the same (in-process alternation).
+constexpr int64_t kGatherWorkPerFloat = 32;
 
 }  // namespace
 
