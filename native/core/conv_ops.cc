@@ -21,7 +21,7 @@ WeightStrides forwardWeightStrides(const ConvDesc& d) {
           {d.kernel[1] * d.kernel[2], d.kernel[2], 1}};
 }
 
-// The stride phases of a data gradient pack their weights from one transposed copy, w[g][k][c][taps]
+// The stride phases of a data gradient pack their weights from a transposed copy, w[g][k][c][taps]
 // as [g][k][taps][c] (KernelTable::packSpans, whole spans of 8 to 16 taps, where the ISA has it),
 // each run of a packed block one copy: a phase takes a few of each span's taps (1 to 4 of a 3x3
 // window's 9 at stride 2), which it otherwise gathered a float at a time, and transposing the
@@ -29,30 +29,45 @@ WeightStrides forwardWeightStrides(const ConvDesc& d) {
 // in-process alternation, AVX-512): 3x3 stride-2 256 -> 512 from 14x14 19-22% / 20-29% faster,
 // 512 -> 512 from 14x14 12-17% / 10-11% on medians (its fastest samples about the same),
 // 128 -> 128 from 56x56 1-4% / 2-3%, 64 -> 128 from 112x112 and batch-8 128 -> 128 from 28x28
-// about 1%; the same bits. Only a copy a thread keeps between calls (ReusedBuffer::kKeptFloats):
-// 3x3 1024 -> 1024's 38 MB, allocated afresh on every call and through memory twice, made its
-// stride-2 data gradient from 14x14 23-26% slower than the gather. Fills `buffer` and points
-// every phase at it, or does nothing.
-void transposeWeightSpans(const KernelTable& kernels, const ConvDesc& d, const float* w, std::vector<WindowedGemm>& phases,
-                          ReusedBuffer& buffer) {
+// about 1%; the same bits.
+//
+// Only a copy a thread keeps between calls (ReusedBuffer::kKeptFloats): larger, allocated afresh
+// on every call and through memory twice, it made 3x3 1024 -> 1024's stride-2 data gradient from
+// 14x14 (38 MB of weights) 23-26% slower than the gather. Such a layer without groups has its
+// copy made a slice of input channels (of w) at a time, every phase running over that slice's
+// channels of dx before the next slice is transposed. Against the gather (one thread / two,
+// in-process alternation, medians): 3x3 stride-2 from 14x14 1024 -> 1024 3.3x / 2.9x as fast,
+// 768 -> 768 2.1-2.4x / 1.7x (batch 4: 1.5x / 1.1x), 512 -> 1024 1.9-2.0x / 1.5x; 2048 -> 2048
+// from 8x8 3.8x / 3.0x.
+// Slices of about 8 MiB, whole multiples of 128 channels: two threads each take two of AVX-512's
+// 32-channel tiles of every phase (64-channel steps left one of three to one thread).
+constexpr int64_t kSliceFloats = int64_t(1) << 21;
+constexpr int64_t kSliceStep = 128;
+
+// Input channels (of w) a transposed copy covers, or 0 where the phases pack without one.
+int64_t transposedSliceChannels(const KernelTable& kernels, const ConvDesc& d, size_t phaseCount) {
   const int64_t vol = d.kernelVolume(), Kg = d.outPerGroup(), Cg = d.inPerGroup();
-  if (phases.size() < 2 || !kernels.packSpans || Cg % 16 != 0 || vol < 8 || vol > 16 ||
-      static_cast<double>(d.groups * Kg) * static_cast<double>(Cg * vol) > static_cast<double>(ReusedBuffer::kKeptFloats))
-    return;
-  // Within that size Cg (packSpans' int mr) is at most 2^19.
-  buffer = ReusedBuffer(d.groups * Kg * vol * Cg);
-  float* const transposed = buffer.data();
+  if (phaseCount < 2 || !kernels.packSpans || Cg % 16 != 0 || vol < 8 || vol > 16) return 0;
+  if (static_cast<double>(d.groups * Kg) * static_cast<double>(Cg * vol) <= static_cast<double>(ReusedBuffer::kKeptFloats))
+    return Cg;
+  if (d.groups > 1) return 0;  // a slice is one range of dx's channels
+  // Not sized by the thread count: which driver a slice's phases take, and so the order of their
+  // sums, depends on its size, and results are the same on any number of threads.
+  const int64_t slice = std::max(kSliceStep, kSliceFloats / (Kg * vol) / kSliceStep * kSliceStep);
+  return slice < Cg && static_cast<double>(Kg * vol) * static_cast<double>(slice) <= static_cast<double>(ReusedBuffer::kKeptFloats) ? slice : 0;
+}
+
+// Input channels [c0, c1) of w, of every group, transposed into dst as [g][k][taps][c1 - c0].
+void transposeWeightSlice(const KernelTable& kernels, const ConvDesc& d, const float* w, int64_t c0, int64_t c1, float* dst) {
+  const int64_t vol = d.kernelVolume(), Kg = d.outPerGroup(), Cg = d.inPerGroup(), width = c1 - c0;
   constexpr int64_t kTaskChannels = 16;  // output channels (of w) a task transposes
   const int64_t tasks = (Kg + kTaskChannels - 1) / kTaskChannels;
   ThreadPool::instance().parallelFor(d.groups * tasks, [&](int64_t item, int) {
     const int64_t g = item / tasks, k0 = item % tasks * kTaskChannels, k1 = std::min(Kg, k0 + kTaskChannels);
-    const int64_t first = (g * Kg + k0) * Cg * vol;
-    kernels.packSpans(transposed + first, w + first, Cg * vol, vol, vol, k1 - k0, static_cast<int>(Cg));
-  }, d.groups * Kg * Cg * vol * WeightPacker::kTransposeWorkPerFloat);
-  for (WindowedGemm& phase : phases) {
-    phase.transposed = transposed;
-    phase.transposedColumns = vol;
-  }
+    // width is at most kKeptFloats / vol floats (transposedSliceChannels): an int.
+    kernels.packSpans(dst + (g * Kg + k0) * vol * width, w + (g * Kg + k0) * Cg * vol + c0 * vol, Cg * vol, vol, vol, k1 - k0,
+                      static_cast<int>(width));
+  }, d.groups * Kg * width * vol * WeightPacker::kTransposeWorkPerFloat);
 }
 
 }  // namespace
@@ -110,11 +125,31 @@ void convBackwardData(const KernelTable& k, const ConvDesc& desc, const float* d
         for (int a = 0; a < kAxes; ++a) p.axes[a] = dataGradientAxis(d, a, phase[a]);
         phases.push_back(p);
       }
-  // Several stride phases read one padded copy of dY, and pack from one transposed copy of w.
-  ReusedBuffer padded, transposed;
+  // Several stride phases read one padded copy of dY, and pack from transposed copies of w.
+  ReusedBuffer padded;
   readPaddedInput(k, phases, padded);
-  transposeWeightSpans(k, d, w, phases, transposed);
-  for (const WindowedGemm& phase : phases) runWindowedGemm(k, phase);
+  const int64_t slice = transposedSliceChannels(k, d, phases.size()), Cg = d.inPerGroup(), vol = d.kernelVolume();
+  if (slice == 0) {
+    for (const WindowedGemm& phase : phases) runWindowedGemm(k, phase);
+    return;
+  }
+  ReusedBuffer transposed(d.groups * d.outPerGroup() * vol * slice);
+  for (int64_t c0 = 0; c0 < Cg; c0 += slice) {
+    const int64_t c1 = std::min(Cg, c0 + slice);
+    transposeWeightSlice(k, d, w, c0, c1, transposed.data());
+    for (WindowedGemm phase : phases) {
+      phase.transposed = transposed.data();
+      phase.transposedColumns = vol;
+      if (c1 - c0 < Cg) {  // one group (transposedSliceChannels): dx's channels [c0, c1)
+        phase.outPerGroup = c1 - c0;
+        phase.outBatchChannels = Cg;
+        phase.output += c0 * d.inVolume();
+        phase.weights += c0 * f.inChannel;
+        if (phase.bias) phase.bias += c0;
+      }
+      runWindowedGemm(k, phase);
+    }
+  }
 }
 
 void convBackwardBias(const ConvDesc& d, const float* dy, float* db) {

@@ -136,9 +136,7 @@ void packWeights(const KernelTable& kernels, const WindowedGemm& p, GemmPlan& pl
 float* outputRow(const WindowedGemm& p, int64_t n, int64_t g, int64_t td, int64_t th, int64_t k) {
   const AxisMap &ad = p.axes[0], &ah = p.axes[1], &aw = p.axes[2];
   const int64_t od = ad.outStart + ad.outStep * td, oh = ah.outStart + ah.outStep * th;
-  const int64_t outVolume = p.outExtent[0] * p.outExtent[1] * p.outExtent[2];
-  return p.output + (n * p.groups * p.outPerGroup + g * p.outPerGroup + k) * outVolume +
-         (od * p.outExtent[1] + oh) * p.outExtent[2] + aw.outStart;
+  return outputPlane(p, n, g, k) + (od * p.outExtent[1] + oh) * p.outExtent[2] + aw.outStart;
 }
 
 int64_t channelChunk(int64_t rowsPerChannel, int64_t tileRowFloats, int64_t budgetFloats) {

@@ -152,7 +152,7 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
       }
       for (int64_t n = 0; n < p.batch; ++n) {
         const float* x = xBase + (n * p.groups + g) * sliceFloats;
-        float* const output = p.output + ((n * p.groups + g) * p.outPerGroup + kb) * outVolume;
+        float* const output = outputPlane(p, n, g, kb);
         float* const out = rows < mk ? ws.out.data() : output;
         args.outStride = rows < mk ? positions : outVolume;
         for (int64_t u = 0; u < whole;) {

@@ -34,7 +34,16 @@ struct WindowedGemm {
   // o being the tap's offset from (g, k, c)'s first weight (WeightStrides' axis terms).
   const float* transposed = nullptr;
   int64_t transposedColumns = 0;
+  // Channels of one batch item of `output` where the problem writes a range of them (a data
+  // gradient's slice, conv_ops.cc; one group), or 0: groups * outPerGroup.
+  int64_t outBatchChannels = 0;
 };
+
+// Output channel k of group g, batch item n: its first float.
+inline float* outputPlane(const WindowedGemm& p, int64_t n, int64_t g, int64_t k) {
+  const int64_t batchChannels = p.outBatchChannels > 0 ? p.outBatchChannels : p.groups * p.outPerGroup;
+  return p.output + (n * batchChannels + g * p.outPerGroup + k) * p.outExtent[0] * p.outExtent[1] * p.outExtent[2];
+}
 
 void runWindowedGemm(const KernelTable& kernels, const WindowedGemm& problem);
 

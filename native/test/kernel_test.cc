@@ -159,6 +159,9 @@ std::vector<ConvDesc> largeConvs() {
       // at stride 3.
       make(48, 64, 1, {6, 20}, {4, 4}, 2, 1),
       make(32, 48, 2, {7, 26}, {2, 4}, 3, 1),
+      // ... made a slice of dx's channels at a time (4.9M weights, more than a thread keeps):
+      // four slices of 128 channels and one of 16.
+      make(528, 1024, 1, {6, 7}, {3, 3}, 2, 1),
       make(10, 7, 1, {20, 32}, {3, 3}, 1, 1),     // band row tiles: 4 channels direct, 3 scattered
       make(3, 64, 1, {9, 64}, {3, 3}, 1, 1),      // band row tiles of 48 positions and a 16-position tail (AVX-512)
       make(3, 20, 1, {9, 64}, {5, 5}, 1, 2),      // ... 16 channels direct, 4 scattered
@@ -269,17 +272,18 @@ int main(int argc, char** argv) {
   int trial = trials;
   for (const ConvDesc& d : largeConvs()) {
     const std::vector<float> x = randomData(d.xLength()), w = randomData(d.wLength()),
-                             b = randomData(d.outChannels), dy = randomData(d.yLength());
+                             b = randomData(d.outChannels), dy = randomData(d.yLength()),
+                             bx = randomData(d.inChannels);
     std::vector<float> y0(d.yLength()), dx0(d.xLength()), dw0(d.wLength());
     reference::convForward(d, x.data(), w.data(), b.data(), y0.data());
-    reference::convBackwardData(d, dy.data(), w.data(), nullptr, dx0.data());
+    reference::convBackwardData(d, dy.data(), w.data(), bx.data(), dx0.data());
     reference::convBackwardWeight(d, dy.data(), x.data(), dw0.data());
     for (const KernelTable* k : sets) {
       std::string why;
       std::vector<float> y(d.yLength()), dx(d.xLength()), dw(d.wLength());
       convForward(*k, d, x.data(), w.data(), b.data(), y.data());
       report(close(y, y0, 1e-5, why), k->isa, "large convForward", trial, why);
-      convBackwardData(*k, d, dy.data(), w.data(), nullptr, dx.data());
+      convBackwardData(*k, d, dy.data(), w.data(), bx.data(), dx.data());
       report(close(dx, dx0, 1e-5, why), k->isa, "large convBackwardData", trial, why);
       convBackwardWeight(*k, d, dy.data(), x.data(), dw.data());
       report(close(dw, dw0, 1e-5, why), k->isa, "large convBackwardWeight", trial, why);
