@@ -22,12 +22,12 @@ struct WeightStrides {
 struct WindowedGemm {
   int64_t batch, groups, inPerGroup, outPerGroup;
   const float* input;        // [batch][groups * inPerGroup][axes' inSize...]
-  float* output;             // [batch][groups * outPerGroup][outExtent...]
+  float* output;             // [batch][groups * outPerGroup, or outBatchChannels][outExtent...]
   int64_t outExtent[kAxes];  // full output extents (the maps may cover a strided subset)
   AxisMap axes[kAxes];
   const float* weights;
   WeightStrides weightStrides;
-  const float* bias;         // per output channel (groups * outPerGroup), or null
+  const float* bias;         // per output channel of the problem (groups * outPerGroup), or null
   // The weights again, transposed per input channel, where the caller made that copy for several
   // problems to pack from (a data gradient's stride phases, conv_ops.cc), or null: weight
   // (g, k, c, tap) also at transposed[((g * inPerGroup + c) * transposedColumns + o) * outPerGroup + k],
