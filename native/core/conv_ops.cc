@@ -134,18 +134,22 @@ void convBackwardData(const KernelTable& k, const ConvDesc& desc, const float* d
     return;
   }
   ReusedBuffer transposed(d.groups * d.outPerGroup() * vol * slice);
+  for (WindowedGemm& phase : phases) {
+    phase.transposed = transposed.data();
+    phase.transposedColumns = vol;
+  }
   for (int64_t c0 = 0; c0 < Cg; c0 += slice) {
     const int64_t c1 = std::min(Cg, c0 + slice);
     transposeWeightSlice(k, d, w, c0, c1, transposed.data());
-    for (WindowedGemm phase : phases) {
-      phase.transposed = transposed.data();
-      phase.transposedColumns = vol;
-      if (c1 - c0 < Cg) {  // one group (transposedSliceChannels): dx's channels [c0, c1)
+    // The phases narrowed in place (no copies of their axis maps) to dx's channels [c0, c1),
+    // of one group (transposedSliceChannels).
+    for (WindowedGemm& phase : phases) {
+      if (slice < Cg) {
         phase.outPerGroup = c1 - c0;
         phase.outBatchChannels = Cg;
-        phase.output += c0 * d.inVolume();
-        phase.weights += c0 * f.inChannel;
-        if (phase.bias) phase.bias += c0;
+        phase.output = dx + c0 * d.inVolume();
+        phase.weights = w + c0 * f.inChannel;
+        phase.bias = bias ? bias + c0 : nullptr;
       }
       runWindowedGemm(k, phase);
     }
