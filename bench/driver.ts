@@ -28,18 +28,24 @@ export async function runAll(
   const steps = args.threads.length * cases.reduce((n, c) => n + opsOf(c, args.backward).length, 0);
   let step = 0;
 
+  // Each case and op is measured at every thread count in turn, seconds apart. Measured a whole
+  // section of cases apart (minutes), the ratio between thread counts took whatever phase the
+  // machine was in for each section (this VM's speed drifts by tens of percent): the 1x1 layer's
+  // data gradient ran 1.90x as fast on two threads as on one in one run, 1.01x and 1.05x in two others.
+  const peakMs = args.quick ? 150 : 500;
   for (const threads of args.threads) {
-    const peakMs = args.quick ? 150 : 500;
     progress(`measuring the FMA peak on ${threads} thread(s)`);
-    let peak = peakGflops(threads, peakMs);
-    const sectionStart = out.rows.length;
+    out.peakGflops[String(threads)] = peakGflops(threads, peakMs);
+  }
 
-    for (const [index, c] of cases.entries()) {
-      const yShape = outputShape(c);
-      const data: CaseData = makeCaseData(c.x, c.kind === 'conv' ? c.w : null, yShape, 1000 + index);
-      let forwardY: Float32Array | null = null;
+  for (const [index, c] of cases.entries()) {
+    const yShape = outputShape(c);
+    const data: CaseData = makeCaseData(c.x, c.kind === 'conv' ? c.w : null, yShape, 1000 + index);
+    let forwardY: Float32Array | null = null;
 
-      for (const op of opsOf(c, args.backward)) {
+    for (const op of opsOf(c, args.backward)) {
+      for (const threads of args.threads) {
+        const peak = out.peakGflops[String(threads)];
         step++;
         const work = workOf(c, op);
         const row: Row = {
@@ -98,20 +104,23 @@ export async function runAll(
         out.rows.push(row);
       }
     }
+  }
 
-    // Measured again after the cases: one measurement can land in a slow phase of the machine
-    // (a 2-thread peak of 122 GF/s against 175-194 in other runs), and the yardstick is what the
-    // cores can do, so this thread count's shares of peak use the higher of the two.
+  // Measured again after the cases: one measurement can land in a slow phase of the machine
+  // (a 2-thread peak of 122 GF/s against 175-194 in other runs), and the yardstick is what the
+  // cores can do, so the shares of peak use the higher of the two.
+  for (const threads of args.threads) {
     progress(`measuring the FMA peak on ${threads} thread(s) again`);
-    const again = peakGflops(threads, peakMs);
-    if (again > peak) {
-      peak = again;
-      for (const row of out.rows.slice(sectionStart))
-        for (const m of Object.values(row.results))
-          if (m.pctPeak !== undefined && m.gflops !== undefined) m.pctPeak = (100 * m.gflops) / peak;
-    }
-    out.peakGflops[String(threads)] = peak;
-    const single = out.peakGflops['1'];
+    const key = String(threads);
+    const peak = Math.max(out.peakGflops[key], peakGflops(threads, peakMs));
+    out.peakGflops[key] = peak;
+    for (const row of out.rows.filter((r) => r.threads === threads))
+      for (const m of Object.values(row.results))
+        if (m.pctPeak !== undefined && m.gflops !== undefined) m.pctPeak = (100 * m.gflops) / peak;
+  }
+  const single = out.peakGflops['1'];
+  for (const threads of args.threads) {
+    const peak = out.peakGflops[String(threads)];
     if (threads > 1 && single !== undefined && peak < 0.75 * threads * single)
       say(`the FMA peak on ${threads} threads (${peak.toFixed(1)} GF/s) is far below ${threads}x the 1-thread peak ` +
         `(${single.toFixed(1)} GF/s): other work is competing for the cores, so the ${threads}-thread numbers are unreliable`);
