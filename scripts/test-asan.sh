@@ -5,9 +5,7 @@
 # keeps allocations alive at exit; the leak checks live in scripts/ and the README.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v clang++ >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.asan-x86_64.so >/dev/null 2>&1; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang libclang-rt-14-dev >/dev/null
-fi
+bash scripts/ensure-sanitizer-clang.sh
 runtime=$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.asan-x86_64.so | head -n 1)
 out=build-asan
 mkdir -p "$out"

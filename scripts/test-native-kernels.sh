@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${SANITIZE:-}" = 1 ]; then
+  bash scripts/ensure-sanitizer-clang.sh
   out=build-test/asan
   CXX=clang++
   flags=(-std=c++17 -O1 -g -Wall -Wextra -fsanitize=address,undefined -fno-sanitize-recover=undefined)
