@@ -109,8 +109,7 @@ struct BroadcastTileKernel {
   BroadcastTileFn fn[kMaxBroadcastVectors + 1] = {};  // fn[nv], nv in [1, kMaxBroadcastVectors]
   // The driver's dot products (WeightDotArgs, one dY row) in the tile's own registers, over
   // dotColumns columns and over one: through weightDot's 256-bit ones (on AVX-512), the last of 49
-  // positions took 10% of a 3x3 512 -> 512 7x7 forward's time in this driver (which now takes
-  // 1x1 layers alone).
+  // positions took 10% of a 3x3 512 -> 512 7x7 forward's time in this driver.
   int dotColumns = 0, dotLanes = 0;
   WeightDotFn dot = nullptr, dotSingle = nullptr;
 };

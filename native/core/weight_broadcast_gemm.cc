@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <vector>
 #include "gemm_plan.h"
-#include "reused_buffer.h"
+#include "aligned_floats.h"
 #include "thread_pool.h"
 #include "tiling.h"
 
@@ -14,69 +14,108 @@ namespace {
 // Weights a group at least (2 MiB, as weight_stationary.cc): the layers that driver took, the only
 // ones measured against this one.
 constexpr int64_t kMinWeightFloats = int64_t(1) << 19;
-// im2col floats at most (1 MiB): every block of output channels reads all of it, from L2.
+// im2col floats a group at most (1 MiB): every block of output channels reads all of it, from L2.
 constexpr int64_t kMaxColumnFloats = int64_t(1) << 18;
-// Input channels an im2col task builds.
-constexpr int64_t kBuildChannels = 16;
 constexpr int64_t kCacheLineFloats = 16;
 
-// Whether weight (k, c) of a group of a one-tap window lies at k * outChannel + c: the forward
-// layout (each output channel's weights one contiguous run).
+// Whether weight (k, c, tap) of a group lies at k * outChannel + c * taps + tap, taps numbered
+// (jd * tH + jh) * tW + jw: the forward layout (each output channel's weights one contiguous run,
+// in the order of X's rows).
 bool naturalWeights(const WindowedGemm& p) {
   const WeightStrides& s = p.weightStrides;
-  return s.inChannel == 1 &&
-         p.axes[0].weightIndex[0] * s.axis[0] + p.axes[1].weightIndex[0] * s.axis[1] + p.axes[2].weightIndex[0] * s.axis[2] == 0;
+  const AxisMap &ad = p.axes[0], &ah = p.axes[1], &aw = p.axes[2];
+  if (s.inChannel != ad.taps() * ah.taps() * aw.taps()) return false;
+  int64_t tap = 0;
+  for (int64_t jd = 0; jd < ad.taps(); ++jd)
+    for (int64_t jh = 0; jh < ah.taps(); ++jh)
+      for (int64_t jw = 0; jw < aw.taps(); ++jw, ++tap)
+        if (ad.weightIndex[jd] * s.axis[0] + ah.weightIndex[jh] * s.axis[1] + aw.weightIndex[jw] * s.axis[2] != tap) return false;
+  return true;
 }
 
-// Where X's entries come from, for a window of one tap: each output position's input offset in a
-// channel's plane, -1 where it reads padding. The positions below `whole` go as runs, each a copy
-// of consecutive input floats or a run of zeros: a stride-1 1x1 layer's X rows are one copy each (a
-// float at a time, building X took a fifth of a 1x1 2048 -> 512 7x7 forward's samples on two
-// threads).
+// Where X's entries come from: for each tap of the window, each output position's input offset in
+// a channel's plane, or the plane's size where it reads padding (build reads a zero there, past a
+// copy of the plane). A tap whose first `whole` positions read long runs of consecutive inputs
+// (a stride-1 1x1 layer: one run a row) copies them as runs; the others gather float by float,
+// without a branch: a 3x3 layer at 7x7 has 14 runs a row, a stride-2 one 48, and a loop a run
+// made building X about a tenth of such a forward.
 struct ColumnSource {
-  std::vector<int64_t> offset;  // per output position
+  // A tap's runs go as copies where they average at least this many floats.
+  static constexpr int64_t kMinRunFloats = 16;
+  int64_t taps, positions, planeFloats;
+  bool readsPadding = false;
+  std::vector<int64_t> offset;  // [tap][output position]
   struct Run {
-    int64_t position, source, length;  // source -1: zeros
+    int64_t position, source, length;  // a zero (source planeFloats) is a run of its own
   };
-  std::vector<Run> runs;
+  std::vector<std::vector<Run>> runs;  // per tap: its copies, or none where it gathers
 
   ColumnSource(const WindowedGemm& p, int64_t whole) {
     const AxisMap &ad = p.axes[0], &ah = p.axes[1], &aw = p.axes[2];
-    for (int64_t td = 0; td < ad.count; ++td)
-      for (int64_t th = 0; th < ah.count; ++th)
-        for (int64_t tw = 0; tw < aw.count; ++tw) {
-          const int64_t id = ad.inStep * td + ad.offset[0], ih = ah.inStep * th + ah.offset[0], iw = aw.inStep * tw + aw.offset[0];
-          const bool inside = id >= 0 && id < ad.inSize && ih >= 0 && ih < ah.inSize && iw >= 0 && iw < aw.inSize;
-          offset.push_back(inside ? (id * ah.inSize + ih) * aw.inSize + iw : -1);
+    taps = ad.taps() * ah.taps() * aw.taps();
+    positions = ad.count * ah.count * aw.count;
+    planeFloats = ad.inSize * ah.inSize * aw.inSize;
+    for (int64_t jd = 0; jd < ad.taps(); ++jd)
+      for (int64_t jh = 0; jh < ah.taps(); ++jh)
+        for (int64_t jw = 0; jw < aw.taps(); ++jw) {
+          const size_t first = offset.size();
+          for (int64_t td = 0; td < ad.count; ++td)
+            for (int64_t th = 0; th < ah.count; ++th)
+              for (int64_t tw = 0; tw < aw.count; ++tw) {
+                const int64_t id = ad.inStep * td + ad.offset[jd], ih = ah.inStep * th + ah.offset[jh], iw = aw.inStep * tw + aw.offset[jw];
+                const bool inside = id >= 0 && id < ad.inSize && ih >= 0 && ih < ah.inSize && iw >= 0 && iw < aw.inSize;
+                offset.push_back(inside ? (id * ah.inSize + ih) * aw.inSize + iw : planeFloats);
+                readsPadding = readsPadding || !inside;
+              }
+          std::vector<Run>& tapRuns = runs.emplace_back();
+          for (int64_t u = 0; u < whole; ++u) {
+            const int64_t from = offset[first + static_cast<size_t>(u)];
+            if (tapRuns.empty() || tapRuns.back().source + tapRuns.back().length != from || from == planeFloats)
+              tapRuns.push_back({u, from, 0});
+            ++tapRuns.back().length;
+          }
+          if (static_cast<int64_t>(tapRuns.size()) * kMinRunFloats > whole) tapRuns.clear();
         }
-    for (int64_t u = 0; u < whole; ++u) {
-      const int64_t from = offset[static_cast<size_t>(u)];
-      const bool extends = !runs.empty() && (from < 0 ? runs.back().source < 0
-                                                      : runs.back().source >= 0 && runs.back().source + runs.back().length == from);
-      if (!extends) runs.push_back({u, from, 0});
-      ++runs.back().length;
-    }
   }
 
-  // X's row of input channel c (`plane`): the input each output position reads (zero outside
-  // it), its first `whole` positions in x ([c][position], rows of `whole`), the others in xT
-  // ([position - whole][c], rows of `depth`).
-  void build(const float* plane, int64_t c, int64_t whole, int64_t depth, float* x, float* xT) const {
-    float* dst = x + c * whole;
-    // Plain loops: a strided layer's runs are single floats, which a library call each made slow.
-    for (const Run& run : runs) {
-      float* to = dst + run.position;
-      if (run.source < 0)
-        for (int64_t i = 0; i < run.length; ++i) to[i] = 0.0f;
-      else
-        for (int64_t i = 0; i < run.length; ++i) to[i] = plane[run.source + i];
+  // X's rows of input channel c (`plane`), one a tap: the input each output position reads (zero
+  // outside it), its first `whole` positions in x ([c][tap][position], rows of `whole`), the
+  // others in xT ([position - whole][c][tap], rows of `depth`). `scratch` holds planeFloats + 1:
+  // the plane and a zero, where the layer reads padding.
+  void build(const float* plane, int64_t c, int64_t whole, int64_t depth, float* x, float* xT, float* scratch) const {
+    if (readsPadding) {
+      std::copy_n(plane, planeFloats, scratch);
+      scratch[planeFloats] = 0.0f;
+      plane = scratch;
     }
-    for (int64_t u = whole; u < static_cast<int64_t>(offset.size()); ++u) {
-      const int64_t from = offset[static_cast<size_t>(u)];
-      xT[(u - whole) * depth + c] = from < 0 ? 0.0f : plane[from];
+    for (int64_t tap = 0; tap < taps; ++tap) {
+      const int64_t row = c * taps + tap;
+      float* const dst = x + row * whole;
+      const int64_t* const from = offset.data() + tap * positions;
+      const std::vector<Run>& tapRuns = runs[static_cast<size_t>(tap)];
+      if (tapRuns.empty())
+        for (int64_t u = 0; u < whole; ++u) dst[u] = plane[from[u]];
+      else
+        for (const Run& run : tapRuns) std::copy_n(plane + run.source, run.length, dst + run.position);
+      for (int64_t u = whole; u < positions; ++u) xT[(u - whole) * depth + row] = plane[from[u]];
     }
   }
 };
+
+// This thread's X buffer, at least `floats` long, kept for its next call: every thread builds the X
+// it reads. One X shared by the threads (built by the caller: it is smaller than what waking the
+// workers pays for) took 0.29 ms of a 3x3 512 -> 512 7x7 forward's 1.4 ms on two threads, against
+// 0.13 ms on one: each call's writes had to take the lines back from the other core's L2, which
+// the last call's tiles had read them into.
+float* threadColumns(int64_t floats) {
+  static thread_local AlignedFloats kept;
+  static thread_local int64_t capacity = 0;
+  if (capacity < floats) {
+    kept = allocateAligned(static_cast<size_t>(floats));
+    capacity = floats;
+  }
+  return kept.get();
+}
 
 }  // namespace
 
@@ -90,8 +129,8 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
   for (int a = 0; a < kAxes; ++a)
     inOrder = inOrder && p.axes[a].outStart == 0 && p.axes[a].outStep == 1 && p.axes[a].count == p.outExtent[a];
   // As doubles: with padding the im2col outgrows the input.
-  const double columnFloats = static_cast<double>(p.batch * p.groups) * static_cast<double>(depth) * static_cast<double>(positions);
-  if (mk == 0 || taps != 1 || !inOrder || positions < lanes || p.outPerGroup * depth < kMinWeightFloats || columnFloats > kMaxColumnFloats ||
+  const double columnFloats = static_cast<double>(p.batch) * static_cast<double>(depth) * static_cast<double>(positions);
+  if (mk == 0 || !inOrder || positions < lanes || p.outPerGroup * depth < kMinWeightFloats || columnFloats > kMaxColumnFloats ||
       !naturalWeights(p))
     return false;
   const int64_t whole = positions / lanes * lanes, rest = positions - whole;
@@ -100,18 +139,7 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
   // lines, and X takes no padding.
   const int64_t sliceFloats = roundUp(depth * positions, kCacheLineFloats);  // X and xT of one (batch item, group)
   const int64_t inVolume = ad.inSize * ah.inSize * aw.inSize;
-  ReusedBuffer columns(p.batch * p.groups * sliceFloats);
-  float* const xBase = columns.data();
   ThreadPool& pool = ThreadPool::instance();
-
-  const int64_t chunks = (p.inPerGroup + kBuildChannels - 1) / kBuildChannels;
-  pool.parallelFor(p.batch * p.groups * chunks, [&](int64_t item, int) {
-    const int64_t slice = item / chunks, c0 = item % chunks * kBuildChannels;
-    float* x = xBase + slice * sliceFloats;
-    const float* input = p.input + slice * p.inPerGroup * inVolume;
-    for (int64_t c = c0; c < std::min(p.inPerGroup, c0 + kBuildChannels); ++c)
-      source.build(input + c * inVolume, c, whole, depth, x, x + depth * whole);
-  }, p.batch * p.groups * depth * positions);
 
   const WeightStrides& s = p.weightStrides;
   const int64_t outVolume = p.outExtent[0] * p.outExtent[1] * p.outExtent[2];
@@ -119,6 +147,9 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
   const int dotColumns = tile.dotColumns, dotLanes = tile.dotLanes;
   // Aligned so that one thread's buffers' bookkeeping never shares a cache line with another's.
   struct alignas(64) Workspace {
+    const float* x = nullptr;  // X of group `xGroup`, every batch item's slice (threadColumns)
+    int64_t xGroup = -1;
+    std::vector<float> plane;  // ColumnSource::build's scratch
     std::vector<float> weights, bias, out;  // a last, partial block's, padded to mk channels
     std::vector<float> dot;                 // the dot products' lane sums
   };
@@ -128,9 +159,21 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
   pool.parallelFor(runs.tasks(), [&](int64_t task, int worker) {
     Workspace& ws = spaces[static_cast<size_t>(worker)];
     ws.dot.resize(static_cast<size_t>(dotColumns * dotLanes));
+    ws.plane.resize(static_cast<size_t>(inVolume + 1));
     std::vector<const float*> weightRows(static_cast<size_t>(dotColumns));
     for (int64_t item = runs.begin(task); item < runs.end(task); ++item) {
       const int64_t g = item / blocks, kb = item % blocks * mk, rows = std::min<int64_t>(mk, p.outPerGroup - kb);
+      if (ws.xGroup != g) {
+        float* const x = threadColumns(p.batch * sliceFloats);
+        for (int64_t n = 0; n < p.batch; ++n) {
+          const float* input = p.input + (n * p.groups + g) * p.inPerGroup * inVolume;
+          float* slice = x + n * sliceFloats;
+          for (int64_t c = 0; c < p.inPerGroup; ++c)
+            source.build(input + c * inVolume, c, whole, depth, slice, slice + depth * whole, ws.plane.data());
+        }
+        ws.x = x;
+        ws.xGroup = g;
+      }
       BroadcastTileArgs args;
       args.weights = p.weights + g * s.group + kb * s.outChannel;
       args.weightStride = s.outChannel;
@@ -151,7 +194,7 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
         ws.out.resize(static_cast<size_t>(mk * positions));
       }
       for (int64_t n = 0; n < p.batch; ++n) {
-        const float* x = xBase + (n * p.groups + g) * sliceFloats;
+        const float* x = ws.x + n * sliceFloats;
         float* const output = outputPlane(p, n, g, kb);
         float* const out = rows < mk ? ws.out.data() : output;
         args.outStride = rows < mk ? positions : outVolume;

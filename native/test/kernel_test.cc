@@ -130,10 +130,11 @@ std::vector<ConvDesc> largeConvs() {
       make(96, 200, 1, {3, 20}, {1, 1}, 1, 0),    // channel mode, 2 rows: output-channel blocks split between threads
       make(64, 96, 1, {4, 9}, {3, 3}, 1, 1),      // channel mode: rows of 9 in groups of 4 and 2 (and 3 of the other item)
       make(64, 96, 1, {9, 19}, {3, 3}, 2, 1),     // ... at stride 2 with edge copies: rows of 10 in groups of 6 and 3
-      // Weight-stationary (2.4M weights, 36 positions): a last block of 8 channels, a last chunk
-      // of 20 channels (of 32), the data gradient's packing by span transposes; grouped, without
-      // padding.
-      make(500, 520, 1, {3, 6}, {3, 3}, 1, 1),
+      // Weight-stationary (2.4M weights, 30 positions, forward too: fewer than a register of
+      // positions a group, where the weight-broadcast forward needs one): a last block of 8
+      // channels, a last chunk of 20 channels (of 32), the data gradient's packing by span
+      // transposes; grouped, without padding.
+      make(500, 520, 1, {3, 5}, {3, 3}, 1, 1),
       make(1024, 1024, 2, {3, 4}, {3, 3}, 1, 0),
       // Data gradients packed by whole spans (KernelTable::packSpans) of 16 and 10 taps.
       make(64, 64, 1, {6, 20}, {4, 4}, 1, 2),
@@ -146,6 +147,12 @@ std::vector<ConvDesc> largeConvs() {
       make(2048, 2048, 2, {5, 5}, {1, 1}, 1, 0),
       make(1024, 520, 1, {6, 6}, {1, 1}, 1, 1),   // ... padded: zero runs in its im2col
       make(1024, 516, 1, {13, 13}, {1, 1}, 2, 1), // ... padded at stride 2
+      // ... of 3x3 and 3x3x3 windows: a row of X a tap, zeros gathered from the padding; a last
+      // block of 3 channels; stride 2; grouped, 9 positions by dot products.
+      make(256, 515, 1, {7, 7}, {3, 3}, 1, 1),
+      make(256, 512, 1, {13, 13}, {3, 3}, 2, 1),
+      make(512, 1024, 2, {5, 5}, {3, 3}, 1, 1),
+      make(96, 512, 1, {3, 4, 4}, {3, 3, 3}, 1, 1),
       make(256, 512, 1, {7, 7}, {3, 3}, 2, 1),    // weight gradient as one GEMM, at stride 2 with padding
       make(128, 512, 1, {5, 6, 6}, {3, 3, 3}, 2, 1),  // ... and 3-d
       make(512, 256, 1, {3, 3}, {3, 3}, 1, 3),    // ... windows wholly in the padding (KernelTable::gatherTaps)
