@@ -10,8 +10,8 @@
 // columns (BroadcastTileKernel::dot). Against the weight-stationary driver (in-process
 // alternation, AVX-512), on a Zen 5: 1x1 512 -> 2048 at 7x7 12-13% faster on one thread, 8-10% on
 // two; 2048 -> 512 13% and 7-28%; 1x1 stride-2 1024 -> 2048 from 14x14 28-31% and 23-26%. On a
-// Zen 4, where the packing transposes cost more: 3x3 512 -> 512 at 7x7 12-15% faster on one thread
-// and on two, 3x3 stride-2 256 -> 512 from 14x14 8% and 11-13%. (On the Zen 5, with one X for
+// Zen 4, where the packing transposes cost more: 3x3 512 -> 512 at 7x7 9-15% faster on one thread,
+// 5-15% on two (medians of five runs each), 3x3 stride-2 256 -> 512 from 14x14 9-11% and 7-13%. (On the Zen 5, with one X for
 // all threads and built a run at a time, that 3x3 layer ran as fast on one thread and up to 10%
 // slower on two; it was not measured there with the per-thread X.)
 #pragma once
