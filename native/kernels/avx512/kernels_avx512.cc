@@ -160,13 +160,27 @@ void transposeOut16x16(float* dst, int64_t dstStride, int64_t step, const float*
 // than L3 holds) ran 21% slower than before.
 // Columns > 0 fixes the columns at compile time: the transposes' shuffles that only feed the
 // rows past them are dropped (57 of 64 left at 9 columns).
+// Each span is prefetched kPackAheadSpans ahead (2 to 8 measured alike): on a Zen 4, the 512 ->
+// 512 7x7 data gradient 9-12% faster on one thread and 6-15% on two; 256 -> 256 at 14x14, 64 -> 64
+// at 56x56 and the stride-2 data gradients (their transposed copies) the same or up to 4% faster
+// (in-process alternation).
+constexpr int64_t kPackAheadSpans = 4;
 template <int Columns>
 void packSpansOf(float* dst, const float* src, int64_t channelStride, int64_t rowStride, int64_t columns, int64_t channels,
                  int mr) {
   const int64_t count = Columns > 0 ? Columns : columns;
   const __mmask16 read = static_cast<__mmask16>((1u << count) - 1);
+  // The bytes the rows of a span read.
+  const int64_t spanBytes = static_cast<int64_t>(sizeof(float)) * ((mr - 1) * rowStride + count);
   for (int64_t ch = 0; ch < channels; ++ch, dst += count * mr) {
     const float* span = src + ch * channelStride;
+    // The span kPackAheadSpans on, fetched while this one is transposed: spans lie a whole
+    // channel's weights apart (18 KiB in a 3x3 512 -> 512 layer), a stride the hardware
+    // prefetchers do not follow across pages, and without it the transposes waited on their loads.
+    if (ch + kPackAheadSpans < channels) {
+      const char* next = reinterpret_cast<const char*>(span + kPackAheadSpans * channelStride);
+      for (int64_t b = 0; b < spanBytes; b += 64) _mm_prefetch(next + b, _MM_HINT_T0);
+    }
     for (int h = 0; h < mr; h += 16) {
       __m512 rows[16];
       const float* first = span + h * rowStride;
