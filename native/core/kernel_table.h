@@ -23,10 +23,6 @@ struct GemmTileArgs {
   int64_t outStride;     // floats between the accumulator rows of `out` (>= T)
   bool accumulate;       // add to `out` instead of overwriting it
   const float* bias;     // when not accumulating: MR starting values, or null for zeros
-  // Store `out` with non-temporal stores where the ISA has them (KernelTable::storeFence; `out`
-  // 64-byte aligned, outStride and T multiples of 16 floats): outputs that are only written, too
-  // many for the caches, skip reading every line before writing it.
-  bool stream = false;
 };
 using GemmTileFn = void (*)(const GemmTileArgs&);
 
@@ -261,9 +257,6 @@ struct KernelTable {
   void (*addStrided)(float* dst, const float* v, int64_t n, int64_t step);
   // dst[r * dstStride + i] = src[r * srcStride + i] for r < rows, i < n (no overlap).
   void (*copyRows)(float* dst, int64_t dstStride, const float* src, int64_t srcStride, int64_t rows, int64_t n);
-  // Orders a thread's streamed stores (GemmTileArgs::stream) before its later ones; null where
-  // the tiles do not stream.
-  void (*storeFence)() = nullptr;
   // Peak-rate probe: fmaPeakLoop(n) performs n * fmaFlopsPerIteration flops of pure FMA.
   int fmaFlopsPerIteration;
   float (*fmaPeakLoop)(int64_t iterations);

@@ -26,8 +26,6 @@ constexpr int64_t kMinWeightFloats = int64_t(1) << 20;
 // Columns of dW a task computes, about: whole register tiles of whole input channels (a 3x3
 // layer's 16 channels, 144 columns, on AVX-512's 48-position tile; a 1x1 layer's 240).
 constexpr int64_t kTaskColumns = 256;
-constexpr int64_t kCacheLineBytes = 64;
-constexpr int64_t kCacheLineFloats = kCacheLineBytes / static_cast<int64_t>(sizeof(float));
 
 // Whether KernelTable::gatherTaps takes every window of `offsets` ([position][tap], -1 outside
 // the plane): more than 4 taps, at most 16, those inside the plane within 32 floats. A 1x1
@@ -121,18 +119,7 @@ bool runWeightGradAsGemm(const KernelTable& kernels, const ConvDesc& d, const fl
   // 512 -> 2048 7x7 1% slower / 8% faster; a 3x3x3 stride-2 one the same.
   const int64_t channelStep = T / std::gcd(T, vol);  // channels whose columns are whole tiles
   const int64_t taskChannels = std::min(Cg, channelStep * std::max<int64_t>(1, kTaskColumns / (channelStep * vol)));
-  // dW (4 MiB at least here) is only written: its tiles stream it where the ISA can, each task's
-  // from the first column of its run that starts a cache line in every row (the columns before it
-  // and a last short tile through the scratch). Against stores that read each line first
-  // (in-process alternation on a Zen 4, one thread / two): 3x3 512 -> 512 at 7x7 17-23% / 11-30%
-  // faster, 1x1 2048 -> 512 at 7x7 2-12% / 5-6%, 3x3 stride-2 256 -> 512 from 14x14 10% / 9%; the
-  // same bits. Streamed lines are not left in the caches, where a layer this large would not
-  // have kept them for its next reader anyway.
-  const bool stream = kernels.storeFence && columns % kCacheLineFloats == 0 && T % kCacheLineFloats == 0 &&
-                      reinterpret_cast<uintptr_t>(dw) % sizeof(float) == 0;
-  // Every tile reads T columns, the last from below the run's end: with tiles shifted by up to a
-  // line when streaming, the rows have a line more.
-  const int64_t rowFloats = roundUp(taskChannels * vol, T) + (stream ? kCacheLineFloats : 0);
+  const int64_t rowFloats = roundUp(taskChannels * vol, T);
   const int64_t chunks = (Cg + taskChannels - 1) / taskChannels;
   // Too few runs of channels for about 4 tasks a thread (a 1x1 512 -> 2048 layer has 3): each
   // run's output-channel blocks are split as well, every split building the run's columns again.
@@ -185,12 +172,8 @@ bool runWeightGradAsGemm(const KernelTable& kernels, const ConvDesc& d, const fl
     args.accumulate = false;
     args.bias = nullptr;
     const int64_t width = (c1 - c0) * vol;
-    // Floats from the run's first column to the first that starts a cache line.
-    const int64_t lead = stream ? (kCacheLineBytes - reinterpret_cast<uintptr_t>(dw + c0 * vol) % kCacheLineBytes) % kCacheLineBytes /
-                                      static_cast<int64_t>(sizeof(float))
-                                : 0;
-    for (int64_t u = 0, valid = 0; u < width; u += valid) {
-      valid = std::min(u < lead ? lead - u : T, width - u);
+    for (int64_t u = 0; u < width; u += T) {
+      const int64_t valid = std::min(T, width - u);
       const GemmKernel& tile = valid <= tail.tileWidth ? tail : kernel;
       args.rowOffset = u;
       for (int64_t kb = kbBegin; kb < kbEnd; kb += mr) {
@@ -199,9 +182,7 @@ bool runWeightGradAsGemm(const KernelTable& kernels, const ConvDesc& d, const fl
         if (valid == tile.tileWidth && kb + mr <= Kg) {
           args.out = out;
           args.outStride = columns;
-          args.stream = stream && &tile == &kernel;
           tile.fn(args);
-          args.stream = false;
           continue;
         }
         args.out = ws.scratch.get();
@@ -211,7 +192,6 @@ bool runWeightGradAsGemm(const KernelTable& kernels, const ConvDesc& d, const fl
           std::copy_n(ws.scratch.get() + m * tile.tileWidth, valid, out + m * columns);
       }
     }
-    if (stream) kernels.storeFence();
   }, kPadded * positions * roundUp(columns, T) * d.groups);
   return true;
 }

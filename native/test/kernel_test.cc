@@ -294,16 +294,6 @@ int main(int argc, char** argv) {
       report(close(dx, dx0, 1e-5, why), k->isa, "large convBackwardData", trial, why);
       convBackwardWeight(*k, d, dy.data(), x.data(), dw.data());
       report(close(dw, dw0, 1e-5, why), k->isa, "large convBackwardWeight", trial, why);
-      // A large dW at each of 4 float offsets from a cache line: the weight gradient's GEMM
-      // streams its tiles from the first column that starts a line (weight_grad_gemm.cc).
-      if (d.wLength() < (int64_t(1) << 20)) continue;
-      std::vector<float> lines(static_cast<size_t>(d.wLength() + 32));
-      float* const aligned = lines.data() + (64 - reinterpret_cast<uintptr_t>(lines.data()) % 64) % 64 / sizeof(float);
-      for (int offset = 0; offset < 4; ++offset) {
-        convBackwardWeight(*k, d, dy.data(), x.data(), aligned + offset);
-        const std::vector<float> shifted(aligned + offset, aligned + offset + d.wLength());
-        report(close(shifted, dw0, 1e-5, why), k->isa, "large convBackwardWeight, dW off a line", trial, why);
-      }
     }
     ++trial;
   }

@@ -20,7 +20,6 @@ struct Avx512 {
   static constexpr int lanes = 16;
   static reg zero() { return _mm512_setzero_ps(); }
   static reg load(const float* p) { return _mm512_loadu_ps(p); }
-  static void stream(float* p, reg v) { _mm512_stream_ps(p, v); }
   // p[0], p[2], ..., p[30]: one two-source permute.
   static reg loadEven(const float* p) {
     const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
@@ -274,7 +273,6 @@ const convnd::KernelTable& convnd::avx512Kernels() {
     // 17-20% slower, 512 -> 2048 6% faster / the same, stride-2 1024 -> 2048 33% / 22% faster.
     t.broadcastTile = convnd::tiles::makeBroadcastTile<Avx512, 8>();
     t.gemmOctet = {8, 3 * Avx512::lanes, &convnd::tiles::gemmTile<Avx512, 8, 3>};
-    t.storeFence = [] { _mm_sfence(); };
     t.gemmOctetTail = {8, Avx512::lanes, &convnd::tiles::gemmTile<Avx512, 8, 1>};
     // Four rows x 64 positions (16 accumulators), not x 32: 8 accumulators held a row's FMAs to
     // their latency on Zen 5 (two 512-bit FMAs a cycle). The 1-d k255 stride-4 data gradient (its

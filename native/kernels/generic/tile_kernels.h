@@ -10,7 +10,6 @@
 #pragma once
 #include <cmath>  // INFINITY (a macro: no library code is instantiated here)
 #include <cstdint>
-#include <type_traits>
 #include "../../core/kernel_table.h"
 
 // Register tiles only stay in registers when their fixed-count loops are fully unrolled;
@@ -66,12 +65,6 @@ inline void forEachTap(const GemmTileArgs& a, OnRow onRow, Tap& tap) {
 }
 
 // acc[m][v] += w[m] * x[v]: the x row is loaded once per tap and reused by MR channels.
-// Whether V has non-temporal stores (V::stream): GemmTileArgs::stream.
-template <class V, class = void>
-struct HasStream : std::false_type {};
-template <class V>
-struct HasStream<V, std::void_t<decltype(&V::stream)>> : std::true_type {};
-
 // Taps > 0 fixes the taps per row at compile time (1 for pointwise layers, 3 for 3-wide
 // windows, 2 and 4 for the stride-2 data gradients of 3- and 7-wide ones): the tap loop
 // unrolls, so a row costs no loop overhead beyond its FMAs (a 7x7 stride-2 data gradient: 10%
@@ -105,26 +98,13 @@ void gemmTileTaps(const GemmTileArgs& a) {
   // MR channel planes, more streams than the hardware prefetchers follow, so each store missed
   // (a 1x1 256 -> 64 data gradient 3-8% faster on medians, a 7x7 stem 2-5%, in-process
   // alternation). Not for one channel (depthwise), whose calls are short.
-  constexpr bool canStream = HasStream<V>::value;
-  const bool stream = canStream && a.stream;
   if constexpr (MR > 1) {
-    if (!stream) {
-      CONVND_UNROLL
-      for (int m = 0; m < MR; ++m) CONVND_PREFETCH_WRITE(a.out + m * a.outStride + T);
-    }
+    CONVND_UNROLL
+    for (int m = 0; m < MR; ++m) CONVND_PREFETCH_WRITE(a.out + m * a.outStride + T);
   }
   // The next tile's positions of each row: rows are many separate streams (one per input
   // channel), more than the hardware prefetchers follow.
   forEachTap<Taps>(a, [](const float* row) { CONVND_PREFETCH(row + T); }, tap);
-  if constexpr (canStream) {
-    if (stream) {
-      CONVND_UNROLL
-      for (int m = 0; m < MR; ++m)
-        CONVND_UNROLL
-        for (int v = 0; v < NV; ++v) V::stream(a.out + m * a.outStride + v * L, acc[m][v]);
-      return;
-    }
-  }
   CONVND_UNROLL
   for (int m = 0; m < MR; ++m)
     CONVND_UNROLL
