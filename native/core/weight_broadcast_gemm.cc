@@ -37,8 +37,9 @@ bool naturalWeights(const WindowedGemm& p) {
 // a channel's plane, or the plane's size where it reads padding (build reads a zero there, past a
 // copy of the plane). A tap whose first `whole` positions read long runs of consecutive inputs
 // (a stride-1 1x1 layer: one run a row) copies them as runs; the others gather float by float,
-// without a branch: a 3x3 layer at 7x7 has 14 runs a row, a stride-2 one 48, and a loop a run
-// made building X about a tenth of such a forward.
+// without a branch. A stride-2 layer's runs are single floats: with a loop a run, the 3x3
+// stride-2 256 -> 512 forward from 14x14 ran 7% slower than the packing driver on two threads,
+// this way 7-13% faster (in-process alternation).
 struct ColumnSource {
   // A tap's runs go as copies where they average at least this many floats.
   static constexpr int64_t kMinRunFloats = 16;
