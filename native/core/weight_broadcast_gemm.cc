@@ -107,7 +107,9 @@ struct ColumnSource {
 // it reads. One X shared by the threads (built by the caller: it is smaller than what waking the
 // workers pays for) took 0.29 ms of a 3x3 512 -> 512 7x7 forward's 1.4 ms on two threads, against
 // 0.13 ms on one: each call's writes had to take the lines back from the other core's L2, which
-// the last call's tiles had read them into.
+// the last call's tiles had read them into. Not a ReusedBuffer: that hands its storage back to the
+// thread that destroys it, and the workspaces holding the workers' buffers die on the caller's.
+// One X a thread (about 1 MiB at most: kMaxColumnFloats), kept for the thread's life.
 float* threadColumns(int64_t floats) {
   static thread_local AlignedFloats kept;
   static thread_local int64_t capacity = 0;
