@@ -4,6 +4,7 @@
 #include <vector>
 #include "gemm_plan.h"
 #include "aligned_floats.h"
+#include "reused_buffer.h"
 #include "thread_pool.h"
 #include "tiling.h"
 
@@ -120,6 +121,22 @@ float* threadColumns(int64_t floats) {
   return kept.get();
 }
 
+// The reduction (input channels x taps) cut into slices of whole input channels, each with an im2col
+// of at most kSliceColumnFloats: X of a 3x3 512 -> 512 7x7 layer (900 KB) is built by every thread
+// that reads it, so on two threads both built all of it (0.13-0.15 ms of a 1.14 ms call); in two
+// slices, one a thread, each builds half. The slices follow from the shape alone, never from the
+// thread count: slice 0 writes the output (bias included), the others partial sums that the caller
+// adds after it in slice order, so the sums round the same at any thread count.
+struct ReductionSlices {
+  static constexpr int64_t kSliceColumnFloats = int64_t(1) << 17;
+  int64_t count, inPerGroup;
+  ReductionSlices(int64_t columnFloats, int64_t inPerGroup)
+      : count(std::min<int64_t>(inPerGroup, (columnFloats + kSliceColumnFloats - 1) / kSliceColumnFloats)),
+        inPerGroup(inPerGroup) {}
+  int64_t begin(int64_t slice) const { return slice * inPerGroup / count; }
+  int64_t channels(int64_t slice) const { return begin(slice + 1) - begin(slice); }
+};
+
 }  // namespace
 
 bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
@@ -138,9 +155,11 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
     return false;
   const int64_t whole = positions / lanes * lanes, rest = positions - whole;
   const ColumnSource source(p, whole);
+  const ReductionSlices slices(static_cast<int64_t>(columnFloats), p.inPerGroup);
+  const int64_t sliceDepthMax = slices.channels(slices.count - 1) * taps;
   // X's rows hold whole registers of positions only (the rest go to xT): they start on cache
   // lines, and X takes no padding.
-  const int64_t sliceFloats = roundUp(depth * positions, kCacheLineFloats);  // X and xT of one (batch item, group)
+  const int64_t itemFloats = roundUp(sliceDepthMax * positions, kCacheLineFloats);  // X and xT of one (batch item, group, slice)
   const int64_t inVolume = ad.inSize * ah.inSize * aw.inSize;
   ThreadPool& pool = ThreadPool::instance();
 
@@ -148,47 +167,58 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
   const int64_t outVolume = p.outExtent[0] * p.outExtent[1] * p.outExtent[2];
   const int64_t blocks = (p.outPerGroup + mk - 1) / mk;
   const int dotColumns = tile.dotColumns, dotLanes = tile.dotLanes;
+  // Slices past the first: [slice - 1][batch item][group][output channel][position].
+  const int64_t partialSliceFloats = p.batch * p.groups * p.outPerGroup * positions;
+  ReusedBuffer partials((slices.count - 1) * partialSliceFloats);
   // Aligned so that one thread's buffers' bookkeeping never shares a cache line with another's.
   struct alignas(64) Workspace {
-    const float* x = nullptr;  // X of group `xGroup`, every batch item's slice (threadColumns)
-    int64_t xGroup = -1;
+    const float* x = nullptr;  // X of (slice, group) `xKey`, every batch item's (threadColumns)
+    int64_t xKey = -1;
     std::vector<float> plane;  // ColumnSource::build's scratch
     std::vector<float> weights, bias, out;  // a last, partial block's, padded to mk channels
     std::vector<float> dot;                 // the dot products' lane sums
   };
   std::vector<Workspace> spaces(static_cast<size_t>(pool.threads()));
+  // Each task one slice's run of (group, block) items, so that a thread builds one slice's X.
+  const int64_t items = p.groups * blocks;
+  const int64_t tasksPerSlice = std::min<int64_t>(items, (pool.threads() + slices.count - 1) / slices.count);
   const int64_t itemWork = int64_t(mk) * depth * positions * p.batch;
-  const TaskRuns runs(itemWork, p.groups * blocks, pool.threads());
-  pool.parallelFor(runs.tasks(), [&](int64_t task, int worker) {
+  const TaskRuns runs(itemWork, items, pool.threads());
+  const bool sliced = slices.count > 1;
+  pool.parallelFor(sliced ? slices.count * tasksPerSlice : runs.tasks(), [&](int64_t task, int worker) {
     Workspace& ws = spaces[static_cast<size_t>(worker)];
     ws.dot.resize(static_cast<size_t>(dotColumns * dotLanes));
     ws.plane.resize(static_cast<size_t>(inVolume + 1));
     std::vector<const float*> weightRows(static_cast<size_t>(dotColumns));
-    for (int64_t item = runs.begin(task); item < runs.end(task); ++item) {
+    const int64_t slice = sliced ? task / tasksPerSlice : 0, part = task % tasksPerSlice;
+    const int64_t c0 = slices.begin(slice), sliceDepth = slices.channels(slice) * taps;
+    const int64_t first = sliced ? part * items / tasksPerSlice : runs.begin(task);
+    const int64_t last = sliced ? (part + 1) * items / tasksPerSlice : runs.end(task);
+    for (int64_t item = first; item < last; ++item) {
       const int64_t g = item / blocks, kb = item % blocks * mk, rows = std::min<int64_t>(mk, p.outPerGroup - kb);
-      if (ws.xGroup != g) {
-        float* const x = threadColumns(p.batch * sliceFloats);
+      if (ws.xKey != slice * p.groups + g) {
+        float* const x = threadColumns(p.batch * itemFloats);
         for (int64_t n = 0; n < p.batch; ++n) {
-          const float* input = p.input + (n * p.groups + g) * p.inPerGroup * inVolume;
-          float* slice = x + n * sliceFloats;
-          for (int64_t c = 0; c < p.inPerGroup; ++c)
-            source.build(input + c * inVolume, c, whole, depth, slice, slice + depth * whole, ws.plane.data());
+          const float* input = p.input + ((n * p.groups + g) * p.inPerGroup + c0) * inVolume;
+          float* at = x + n * itemFloats;
+          for (int64_t c = 0; c < slices.channels(slice); ++c)
+            source.build(input + c * inVolume, c, whole, sliceDepth, at, at + sliceDepth * whole, ws.plane.data());
         }
         ws.x = x;
-        ws.xGroup = g;
+        ws.xKey = slice * p.groups + g;
       }
       BroadcastTileArgs args;
-      args.weights = p.weights + g * s.group + kb * s.outChannel;
+      args.weights = p.weights + g * s.group + kb * s.outChannel + c0 * taps;
       args.weightStride = s.outChannel;
-      args.depth = depth;
+      args.depth = sliceDepth;
       args.columnStride = whole;
-      args.bias = p.bias ? p.bias + g * p.outPerGroup + kb : nullptr;
+      args.bias = p.bias && slice == 0 ? p.bias + g * p.outPerGroup + kb : nullptr;
       if (rows < mk) {
         // The tile computes mk channels: the missing ones read zero weights into a scratch output.
-        ws.weights.assign(static_cast<size_t>(mk * depth), 0.0f);
-        for (int64_t i = 0; i < rows; ++i) std::copy_n(args.weights + i * s.outChannel, depth, ws.weights.data() + i * depth);
+        ws.weights.assign(static_cast<size_t>(mk * sliceDepth), 0.0f);
+        for (int64_t i = 0; i < rows; ++i) std::copy_n(args.weights + i * s.outChannel, sliceDepth, ws.weights.data() + i * sliceDepth);
         args.weights = ws.weights.data();
-        args.weightStride = depth;
+        args.weightStride = sliceDepth;
         if (args.bias) {
           ws.bias.assign(static_cast<size_t>(mk), 0.0f);
           std::copy_n(args.bias, rows, ws.bias.data());
@@ -197,10 +227,13 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
         ws.out.resize(static_cast<size_t>(mk * positions));
       }
       for (int64_t n = 0; n < p.batch; ++n) {
-        const float* x = ws.x + n * sliceFloats;
-        float* const output = outputPlane(p, n, g, kb);
-        float* const out = rows < mk ? ws.out.data() : output;
-        args.outStride = rows < mk ? positions : outVolume;
+        const float* x = ws.x + n * itemFloats;
+        // Where this slice's sums of channels kb... go: the output's rows, or a slice of partials.
+        float* const dest = slice == 0 ? outputPlane(p, n, g, kb)
+                                       : partials.data() + (slice - 1) * partialSliceFloats + ((n * p.groups + g) * p.outPerGroup + kb) * positions;
+        const int64_t destStride = slice == 0 ? outVolume : positions;
+        float* const out = rows < mk ? ws.out.data() : dest;
+        args.outStride = rows < mk ? positions : destStride;
         for (int64_t u = 0; u < whole;) {
           const int nv = static_cast<int>(std::min<int64_t>(kMaxBroadcastVectors, (whole - u) / lanes));
           args.columns = x + u;
@@ -209,15 +242,15 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
           u += nv * lanes;
         }
         // The last positions: each a dot product of X's column (a row of xT) with every weight row.
-        const float* xT = x + depth * whole;
+        const float* xT = x + sliceDepth * whole;
         for (int64_t i0 = 0; i0 < rows; i0 += dotColumns) {
           const int count = static_cast<int>(std::min<int64_t>(dotColumns, rows - i0));
           for (int i = 0; i < count; ++i) weightRows[static_cast<size_t>(i)] = args.weights + (i0 + i) * args.weightStride;
           for (int64_t q = 0; q < rest; ++q) {
             std::fill(ws.dot.begin(), ws.dot.end(), 0.0f);
             WeightDotArgs dot;
-            dot.dy = xT + q * depth;
-            dot.length = depth;
+            dot.dy = xT + q * sliceDepth;
+            dot.length = sliceDepth;
             if (count == dotColumns) {
               dot.columns = weightRows.data();
               dot.acc = ws.dot.data();
@@ -237,10 +270,19 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
           }
         }
         if (rows < mk)
-          for (int64_t i = 0; i < rows; ++i) std::copy_n(out + i * positions, positions, output + i * outVolume);
+          for (int64_t i = 0; i < rows; ++i) std::copy_n(out + i * positions, positions, dest + i * destStride);
       }
     }
-  }, itemWork * p.groups * blocks);
+  }, itemWork * items);
+  // The later slices' sums, added in slice order.
+  for (int64_t slice = 1; slice < slices.count; ++slice)
+    for (int64_t n = 0; n < p.batch; ++n)
+      for (int64_t g = 0; g < p.groups; ++g)
+        for (int64_t k = 0; k < p.outPerGroup; ++k) {
+          float* const row = outputPlane(p, n, g, k);
+          const float* add = partials.data() + (slice - 1) * partialSliceFloats + ((n * p.groups + g) * p.outPerGroup + k) * positions;
+          for (int64_t u = 0; u < positions; ++u) row[u] += add[u];
+        }
   return true;
 }
 

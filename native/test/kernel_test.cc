@@ -153,6 +153,9 @@ std::vector<ConvDesc> largeConvs() {
       make(256, 512, 1, {13, 13}, {3, 3}, 2, 1),
       make(512, 1024, 2, {5, 5}, {3, 3}, 1, 1),
       make(96, 512, 1, {3, 4, 4}, {3, 3, 3}, 1, 1),
+      // ... the reduction in two slices (batch 2: 2 x 4608 x 25 floats of im2col a group), two
+      // groups, a last block of 4 channels, 9 positions by dot products.
+      make(1024, 520, 2, {5, 5}, {3, 3}, 1, 1),
       make(256, 512, 1, {7, 7}, {3, 3}, 2, 1),    // weight gradient as one GEMM, at stride 2 with padding
       make(128, 512, 1, {5, 6, 6}, {3, 3, 3}, 2, 1),  // ... and 3-d
       make(512, 256, 1, {3, 3}, {3, 3}, 1, 3),    // ... windows wholly in the padding (KernelTable::gatherTaps)
