@@ -101,12 +101,34 @@ struct BroadcastTileArgs {
   const float* bias;
   float* out;
   int64_t outStride;
+  // BroadcastTileKernel::strided's: the layout (channels x taps rows of the reduction) and what
+  // to prefetch.
+  int64_t channels = 0, channelStride = 0, taps = 0;
+  const int64_t* tapOffsets = nullptr;
+  int64_t prefetchChannels = 0, spanStart = 0, span = 1;
 };
 using BroadcastTileFn = void (*)(const BroadcastTileArgs&);
 constexpr int kMaxBroadcastVectors = 3;
+// BroadcastTileKernel::segmentDot: acc[m] += sum_r weights[r * weightPitch + m] * x[r * xPitch + m],
+// m < length, over `rows` rows.
+struct SegmentDotArgs {
+  const float* weights;
+  int64_t weightPitch;
+  const float* x;
+  int64_t xPitch;
+  int64_t rows, length;
+  float* acc;
+};
+using SegmentDotFn = void (*)(const SegmentDotArgs&);
+constexpr int kMaxSegmentRegisters = 8;
 struct BroadcastTileKernel {
   int mk = 0;                                      // 0: none
   BroadcastTileFn fn[kMaxBroadcastVectors + 1] = {};  // fn[nv], nv in [1, kMaxBroadcastVectors]
+  // fn's tile for weights in any layout (BroadcastTileArgs' strided fields), and the dot products
+  // of its last positions: segmentDot[R] over one channel's weights of a block, in place, as
+  // R registers (a data gradient's block of mk channels has them as one run of mk * taps).
+  BroadcastTileFn strided[kMaxBroadcastVectors + 1] = {};
+  SegmentDotFn segmentDot[kMaxSegmentRegisters + 1] = {};
   // The driver's dot products (WeightDotArgs, one dY row) in the tile's own registers, over
   // dotColumns columns and over one: through weightDot's 256-bit ones (on AVX-512), the last of 49
   // positions took 10% of a 3x3 512 -> 512 7x7 forward's time in this driver.

@@ -18,21 +18,42 @@ constexpr int64_t kMinWeightFloats = int64_t(1) << 19;
 // im2col floats a group at most (1 MiB): every block of output channels reads all of it, from L2.
 constexpr int64_t kMaxColumnFloats = int64_t(1) << 18;
 constexpr int64_t kCacheLineFloats = 16;
+// How many channels ahead the strided tile prefetches a channel's weights: 4 and 8 ran alike on
+// the stage-4 data gradient (in-process alternation), 2 slower, none 1.2x slower.
+constexpr int64_t kPrefetchChannels = 4;
 
-// Whether weight (k, c, tap) of a group lies at k * outChannel + c * taps + tap, taps numbered
-// (jd * tH + jh) * tW + jw: the forward layout (each output channel's weights one contiguous run,
-// in the order of X's rows).
-bool naturalWeights(const WindowedGemm& p) {
-  const WeightStrides& s = p.weightStrides;
-  const AxisMap &ad = p.axes[0], &ah = p.axes[1], &aw = p.axes[2];
-  if (s.inChannel != ad.taps() * ah.taps() * aw.taps()) return false;
-  int64_t tap = 0;
-  for (int64_t jd = 0; jd < ad.taps(); ++jd)
-    for (int64_t jh = 0; jh < ah.taps(); ++jh)
-      for (int64_t jw = 0; jw < aw.taps(); ++jw, ++tap)
-        if (ad.weightIndex[jd] * s.axis[0] + ah.weightIndex[jh] * s.axis[1] + aw.weightIndex[jw] * s.axis[2] != tap) return false;
-  return true;
-}
+// Where a group's weights lie: weight (k, c, tap) at k * outChannel + c * inChannel +
+// tapOffsets[tap], taps numbered (jd * tH + jh) * tW + jw as X's rows. Natural: the forward
+// layout, each output channel's weights one run in the order of X's rows (inChannel = taps,
+// tapOffsets[tap] = tap). Otherwise (a data gradient's: the forward's weights read across its
+// output channels) the tiles read them in place, prefetched (BroadcastTileKernel::strided);
+// segmented where a block of mk channels holds one channel's weights as one run (outChannel =
+// taps, the taps a permutation of a run): the last positions' dot products read that run.
+struct WeightLayout {
+  std::vector<int64_t> tapOffsets;
+  int64_t low = 0, high = 0;  // the lowest and highest tap offset
+  bool natural = true, segmented = true;
+
+  explicit WeightLayout(const WindowedGemm& p) {
+    const WeightStrides& s = p.weightStrides;
+    const AxisMap &ad = p.axes[0], &ah = p.axes[1], &aw = p.axes[2];
+    for (int64_t jd = 0; jd < ad.taps(); ++jd)
+      for (int64_t jh = 0; jh < ah.taps(); ++jh)
+        for (int64_t jw = 0; jw < aw.taps(); ++jw)
+          tapOffsets.push_back(ad.weightIndex[jd] * s.axis[0] + ah.weightIndex[jh] * s.axis[1] + aw.weightIndex[jw] * s.axis[2]);
+    const int64_t taps = static_cast<int64_t>(tapOffsets.size());
+    low = *std::min_element(tapOffsets.begin(), tapOffsets.end());
+    high = *std::max_element(tapOffsets.begin(), tapOffsets.end());
+    std::vector<int64_t> sorted = tapOffsets;
+    std::sort(sorted.begin(), sorted.end());
+    for (int64_t t = 0; t < taps; ++t) {
+      natural = natural && tapOffsets[static_cast<size_t>(t)] == t;
+      segmented = segmented && sorted[static_cast<size_t>(t)] == low + t;
+    }
+    natural = natural && s.inChannel == taps;
+    segmented = segmented && s.outChannel == taps;
+  }
+};
 
 // Where X's entries come from: for each tap of the window, each output position's input offset in
 // a channel's plane, or the plane's size where it reads padding (build reads a zero there, past a
@@ -121,6 +142,22 @@ float* threadColumns(int64_t floats) {
   return kept.get();
 }
 
+// xR of one batch item from its xT ([position][channel * taps + tap], `rest` positions of
+// `channels` channels): xR[position][channel][i * taps + tapOffsets[tap] - low] = xT's
+// [position][channel * taps + tap] for each i < mk, where a block's run of one channel's weights
+// has weight (i, tap); zero up to segmentFloats.
+void spreadSegments(const WeightLayout& layout, int mk, int64_t channels, int64_t rest, const float* xT, float* xR, int64_t segmentFloats) {
+  const int64_t taps = static_cast<int64_t>(layout.tapOffsets.size());
+  for (int64_t q = 0; q < rest; ++q)
+    for (int64_t c = 0; c < channels; ++c) {
+      float* const run = xR + (q * channels + c) * segmentFloats;
+      const float* const from = xT + q * channels * taps + c * taps;
+      std::fill_n(run, segmentFloats, 0.0f);
+      for (int64_t i = 0; i < mk; ++i)
+        for (int64_t t = 0; t < taps; ++t) run[i * taps + layout.tapOffsets[static_cast<size_t>(t)] - layout.low] = from[t];
+    }
+}
+
 // The reduction (input channels x taps) cut into slices of whole input channels, each with an im2col
 // of at most kSliceColumnFloats: X of a 3x3 512 -> 512 7x7 layer (900 KB) is built by every thread
 // that reads it, so on two threads both built all of it (0.13-0.15 ms of a 1.14 ms call); in two
@@ -150,16 +187,30 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
     inOrder = inOrder && p.axes[a].outStart == 0 && p.axes[a].outStep == 1 && p.axes[a].count == p.outExtent[a];
   // As doubles: with padding the im2col outgrows the input.
   const double columnFloats = static_cast<double>(p.batch) * static_cast<double>(depth) * static_cast<double>(positions);
-  if (mk == 0 || !inOrder || positions < lanes || p.outPerGroup * depth < kMinWeightFloats || columnFloats > kMaxColumnFloats ||
-      !naturalWeights(p))
+  if (mk == 0 || !inOrder || positions < lanes || p.outPerGroup * depth < kMinWeightFloats || columnFloats > kMaxColumnFloats)
     return false;
   const int64_t whole = positions / lanes * lanes, rest = positions - whole;
-  const ColumnSource source(p, whole);
+  const WeightLayout layout(p);
   const ReductionSlices slices(static_cast<int64_t>(columnFloats), p.inPerGroup);
-  const int64_t sliceDepthMax = slices.channels(slices.count - 1) * taps;
+  const int64_t sliceChannelsMax = slices.channels(slices.count - 1), sliceDepthMax = sliceChannelsMax * taps;
   // X's rows hold whole registers of positions only (the rest go to xT): they start on cache
   // lines, and X takes no padding.
-  const int64_t itemFloats = roundUp(sliceDepthMax * positions, kCacheLineFloats);  // X and xT of one (batch item, group, slice)
+  const int64_t columnsFloats = roundUp(sliceDepthMax * positions, kCacheLineFloats);  // X and xT of one (batch item, group, slice)
+  // With weights not in the natural layout, the last positions' dot products read a block's
+  // weights of one channel as one run of mk * taps (segmentFloats as registers) against xR:
+  // [position - whole][channel][segment], each of X's floats where the run has its weight.
+  const int64_t segmentFloats = roundUp(int64_t(mk) * taps, lanes);
+  const bool segments = !layout.natural && rest > 0;
+  const int64_t segmentRowsFloats = segments ? rest * sliceChannelsMax * segmentFloats : 0;
+  // Weights read in place across output channels: only with two registers of positions or more
+  // (at 3x6 positions, batch 2, the 1024 -> 512 data gradient ran 6-13% slower than the packing
+  // driver; at 4x8 and 7x7, batch 1, 25-48% faster).
+  if (!layout.natural &&
+      (tile.strided[1] == nullptr || whole < 2 * lanes ||
+       (segments && (!layout.segmented || segmentFloats > kMaxSegmentRegisters * lanes || segmentRowsFloats > columnsFloats))))
+    return false;
+  const ColumnSource source(p, whole);
+  const int64_t itemFloats = columnsFloats + segmentRowsFloats;  // X, xT and xR of one (batch item, group, slice)
   const int64_t inVolume = ad.inSize * ah.inSize * aw.inSize;
   ThreadPool& pool = ThreadPool::instance();
 
@@ -187,7 +238,6 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
   const bool sliced = slices.count > 1;
   pool.parallelFor(sliced ? slices.count * tasksPerSlice : runs.tasks(), [&](int64_t task, int worker) {
     Workspace& ws = spaces[static_cast<size_t>(worker)];
-    ws.dot.resize(static_cast<size_t>(dotColumns * dotLanes));
     ws.plane.resize(static_cast<size_t>(inVolume + 1));
     std::vector<const float*> weightRows(static_cast<size_t>(dotColumns));
     const int64_t slice = sliced ? task / tasksPerSlice : 0, part = task % tasksPerSlice;
@@ -203,20 +253,37 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
           float* at = x + n * itemFloats;
           for (int64_t c = 0; c < slices.channels(slice); ++c)
             source.build(input + c * inVolume, c, whole, sliceDepth, at, at + sliceDepth * whole, ws.plane.data());
+          if (segments) spreadSegments(layout, mk, slices.channels(slice), rest, at + sliceDepth * whole, at + columnsFloats, segmentFloats);
         }
         ws.x = x;
         ws.xKey = slice * p.groups + g;
       }
       BroadcastTileArgs args;
-      args.weights = p.weights + g * s.group + kb * s.outChannel + c0 * taps;
+      args.weights = p.weights + g * s.group + kb * s.outChannel + c0 * s.inChannel;
       args.weightStride = s.outChannel;
       args.depth = sliceDepth;
       args.columnStride = whole;
       args.bias = p.bias && slice == 0 ? p.bias + g * p.outPerGroup + kb : nullptr;
+      args.channels = slices.channels(slice);
+      args.channelStride = s.inChannel;
+      args.taps = taps;
+      args.tapOffsets = layout.tapOffsets.data();
+      args.prefetchChannels = kPrefetchChannels;
+      args.spanStart = layout.low;
+      args.span = layout.high - layout.low + (mk - 1) * s.outChannel + 1;
+      const bool natural = layout.natural || rows < mk;  // a partial block's weights are copied into the natural layout
       if (rows < mk) {
         // The tile computes mk channels: the missing ones read zero weights into a scratch output.
         ws.weights.assign(static_cast<size_t>(mk * sliceDepth), 0.0f);
-        for (int64_t i = 0; i < rows; ++i) std::copy_n(args.weights + i * s.outChannel, sliceDepth, ws.weights.data() + i * sliceDepth);
+        for (int64_t i = 0; i < rows; ++i) {
+          const float* from = args.weights + i * s.outChannel;
+          float* to = ws.weights.data() + i * sliceDepth;
+          if (layout.natural)
+            std::copy_n(from, sliceDepth, to);
+          else
+            for (int64_t c = 0; c < args.channels; ++c)
+              for (int64_t t = 0; t < taps; ++t) to[c * taps + t] = from[c * s.inChannel + layout.tapOffsets[static_cast<size_t>(t)]];
+        }
         args.weights = ws.weights.data();
         args.weightStride = sliceDepth;
         if (args.bias) {
@@ -238,16 +305,37 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
           const int nv = static_cast<int>(std::min<int64_t>(kMaxBroadcastVectors, (whole - u) / lanes));
           args.columns = x + u;
           args.out = out + u;
-          tile.fn[nv](args);
+          (natural ? tile.fn : tile.strided)[nv](args);
           u += nv * lanes;
         }
-        // The last positions: each a dot product of X's column (a row of xT) with every weight row.
+        // The last positions: each a dot product of X's column (a row of xT) with every weight row,
+        // or of xR's rows with the block's runs of weights.
+        if (!natural) {
+          ws.dot.resize(static_cast<size_t>(segmentFloats));
+          for (int64_t q = 0; q < rest; ++q) {
+            std::fill(ws.dot.begin(), ws.dot.end(), 0.0f);
+            SegmentDotArgs dot;
+            dot.weights = args.weights + layout.low;
+            dot.weightPitch = s.inChannel;
+            dot.x = x + columnsFloats + q * args.channels * segmentFloats;
+            dot.xPitch = segmentFloats;
+            dot.rows = args.channels;
+            dot.length = int64_t(mk) * taps;
+            dot.acc = ws.dot.data();
+            tile.segmentDot[segmentFloats / lanes](dot);
+            for (int64_t i = 0; i < mk; ++i) {
+              float sum = args.bias ? args.bias[i] : 0.0f;
+              for (int64_t m = i * taps; m < (i + 1) * taps; ++m) sum += ws.dot[static_cast<size_t>(m)];
+              out[i * args.outStride + whole + q] = sum;
+            }
+          }
+        }
         const float* xT = x + sliceDepth * whole;
-        for (int64_t i0 = 0; i0 < rows; i0 += dotColumns) {
+        for (int64_t i0 = 0; natural && i0 < rows; i0 += dotColumns) {
           const int count = static_cast<int>(std::min<int64_t>(dotColumns, rows - i0));
           for (int i = 0; i < count; ++i) weightRows[static_cast<size_t>(i)] = args.weights + (i0 + i) * args.weightStride;
           for (int64_t q = 0; q < rest; ++q) {
-            std::fill(ws.dot.begin(), ws.dot.end(), 0.0f);
+            ws.dot.assign(static_cast<size_t>(dotColumns * dotLanes), 0.0f);
             WeightDotArgs dot;
             dot.dy = xT + q * sliceDepth;
             dot.length = sliceDepth;

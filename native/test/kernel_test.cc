@@ -156,6 +156,12 @@ std::vector<ConvDesc> largeConvs() {
       // ... the reduction in two slices (batch 2: 2 x 4608 x 25 floats of im2col a group), two
       // groups, a last block of 4 channels, 9 positions by dot products.
       make(1024, 520, 2, {5, 5}, {3, 3}, 1, 1),
+      // Data gradients through it (weights read in the forward's layout, the last positions' dot
+      // products over runs of a block's weights): a last block of 3 channels; two slices,
+      // grouped, 3 last positions; 3-d in two slices with whole registers of positions only.
+      make(515, 256, 1, {7, 7}, {3, 3}, 1, 1),
+      make(512, 512, 2, {5, 7}, {3, 3}, 1, 1),
+      make(256, 128, 1, {2, 4, 4}, {3, 3, 3}, 1, 1),
       make(256, 512, 1, {7, 7}, {3, 3}, 2, 1),    // weight gradient as one GEMM, at stride 2 with padding
       make(128, 512, 1, {5, 6, 6}, {3, 3, 3}, 2, 1),  // ... and 3-d
       make(512, 256, 1, {3, 3}, {3, 3}, 1, 3),    // ... windows wholly in the padding (KernelTable::gatherTaps)

@@ -402,6 +402,65 @@ void broadcastTile(const BroadcastTileArgs& a) {
   storeRows<V, MK, NV>(acc, a.out, a.outStride);
 }
 
+// The same with the weights in any layout: weight (i, c, tap) at weights[i * weightStride +
+// c * channelStride + tapOffsets[tap]], row c * taps + tap of the reduction (a data gradient's
+// weights, read in the forward's layout). A channel's weights for the next channels lie a
+// channelStride apart, further than the hardware prefetchers look; each is prefetched
+// prefetchChannels early, over [spanStart, spanStart + span) of its channel.
+template <class V, int MK, int NV>
+void broadcastTileStrided(const BroadcastTileArgs& a) {
+  constexpr int L = V::lanes;
+  typename V::reg acc[MK][NV];
+  CONVND_UNROLL
+  for (int i = 0; i < MK; ++i)
+    CONVND_UNROLL
+    for (int j = 0; j < NV; ++j) acc[i][j] = a.bias ? V::set1(a.bias[i]) : V::zero();
+  const float* column = a.columns;
+  const float* channel = a.weights;
+  for (int64_t c = 0; c < a.channels; ++c, channel += a.channelStride) {
+    // Past the last channel too: a prefetch never faults.
+    const float* ahead = channel + a.prefetchChannels * a.channelStride + a.spanStart;
+    for (int64_t f = 0; f < a.span; f += 16) CONVND_PREFETCH(ahead + f);
+    CONVND_PREFETCH(ahead + a.span - 1);
+    for (int64_t t = 0; t < a.taps; ++t, column += a.columnStride) {
+      typename V::reg x[NV];
+      CONVND_UNROLL
+      for (int j = 0; j < NV; ++j) x[j] = V::load(column + j * L);
+      const float* w = channel + a.tapOffsets[t];
+      CONVND_UNROLL
+      for (int i = 0; i < MK; ++i) {
+        const typename V::reg b = V::set1(w[i * a.weightStride]);
+        CONVND_UNROLL
+        for (int j = 0; j < NV; ++j) acc[i][j] = V::fmadd(b, x[j], acc[i][j]);
+      }
+    }
+  }
+  storeRows<V, MK, NV>(acc, a.out, a.outStride);
+}
+
+// KernelTable::broadcastTile.segmentDot[R]: acc[m] += sum_r weights[r * weightPitch + m] *
+// x[r * xPitch + m] for m < length, R registers of m (the last partly read: the weights end
+// where the run does). acc and each row of x hold R * lanes floats.
+template <class V, int R>
+void segmentDot(const SegmentDotArgs& a) {
+  constexpr int L = V::lanes;
+  const int tail = static_cast<int>(a.length - (R - 1) * L);
+  typename V::reg acc[R];
+  CONVND_UNROLL
+  for (int v = 0; v < R; ++v) acc[v] = V::load(a.acc + v * L);
+  for (int64_t r = 0; r < a.rows; ++r) {
+    const float* w = a.weights + r * a.weightPitch;
+    const float* x = a.x + r * a.xPitch;
+    CONVND_UNROLL
+    for (int v = 0; v < R; ++v) {
+      const typename V::reg wv = v == R - 1 ? V::loadPartial(w + v * L, tail) : V::load(w + v * L);
+      acc[v] = V::fmadd(wv, V::load(x + v * L), acc[v]);
+    }
+  }
+  CONVND_UNROLL
+  for (int v = 0; v < R; ++v) V::store(a.acc + v * L, acc[v]);
+}
+
 // acc[k][c][lane] += col[c][u] * dy[k][u] over the u of each lane, row by row, for NK channels
 // of dY and NC columns: per register of positions, NC column loads and NK dy loads feed NK x NC
 // multiply-adds (4 x 3: 7 loads for 12, where one channel at a time takes 9 for 8). A row's
@@ -787,6 +846,18 @@ BroadcastTileKernel makeBroadcastTile() {
   k.fn[1] = &broadcastTile<V, MK, 1>;
   k.fn[2] = &broadcastTile<V, MK, 2>;
   k.fn[3] = &broadcastTile<V, MK, 3>;
+  k.strided[1] = &broadcastTileStrided<V, MK, 1>;
+  k.strided[2] = &broadcastTileStrided<V, MK, 2>;
+  k.strided[3] = &broadcastTileStrided<V, MK, 3>;
+  static_assert(kMaxSegmentRegisters == 8, "one instance per register count");
+  k.segmentDot[1] = &segmentDot<V, 1>;
+  k.segmentDot[2] = &segmentDot<V, 2>;
+  k.segmentDot[3] = &segmentDot<V, 3>;
+  k.segmentDot[4] = &segmentDot<V, 4>;
+  k.segmentDot[5] = &segmentDot<V, 5>;
+  k.segmentDot[6] = &segmentDot<V, 6>;
+  k.segmentDot[7] = &segmentDot<V, 7>;
+  k.segmentDot[8] = &segmentDot<V, 8>;
   k.dotColumns = 8;
   k.dotLanes = V::lanes;
   k.dot = &weightDotTile<V, 1, 8>;
