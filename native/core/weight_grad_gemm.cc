@@ -7,6 +7,7 @@
 #include "aligned_floats.h"
 #include "axis_map.h"
 #include "gemm_plan.h"
+#include "prefetch.h"
 #include "reused_buffer.h"
 #include "thread_pool.h"
 #include "windowed_gemm.h"
@@ -180,6 +181,12 @@ bool runWeightGradAsGemm(const KernelTable& kernels, const ConvDesc& d, const fl
         args.weights = plan.weights(g, kb, 0);
         float* out = dw + (g * Kg + kb) * columns + c0 * vol + u;
         if (valid == tile.tileWidth && kb + mr <= Kg) {
+          // The next block's outputs, mr rows a dW row apart where no hardware prefetcher looks:
+          // their lines fetched for writing while this tile computes. The stage-4 3x3 512 -> 512
+          // 7x7 gradient from JavaScript, calls back to back: 2.42-2.44 ms against 2.57-3.02
+          // (medians) on one thread, 1.27-1.41 against 1.26-1.42 on two.
+          if (kb + 2 * mr <= std::min(kbEnd, Kg))
+            for (int m = 0; m < mr; ++m) prefetchFloats<1>(out + (mr + m) * columns, tile.tileWidth);
           args.out = out;
           args.outStride = columns;
           tile.fn(args);
