@@ -377,28 +377,38 @@ void weightGradAdjacentTaps(const WeightGradArgs& a) {
   storeRows<V, NC, NK>(acc, a.acc, a.accStride);
 }
 
+// The broadcast tiles' starting sums: the bias or zeros.
+template <class V, int MK, int NV>
+inline void startBroadcastTile(typename V::reg (&acc)[MK][NV], const float* bias) {
+  CONVND_UNROLL
+  for (int i = 0; i < MK; ++i)
+    CONVND_UNROLL
+    for (int j = 0; j < NV; ++j) acc[i][j] = bias ? V::set1(bias[i]) : V::zero();
+}
+
+// One row of the reduction: NV registers of `column` times the MK weights w[i * weightStride],
+// each broadcast.
+template <class V, int MK, int NV>
+inline void broadcastRow(typename V::reg (&acc)[MK][NV], const float* column, const float* w, int64_t weightStride) {
+  typename V::reg x[NV];
+  CONVND_UNROLL
+  for (int j = 0; j < NV; ++j) x[j] = V::load(column + j * V::lanes);
+  CONVND_UNROLL
+  for (int i = 0; i < MK; ++i) {
+    const typename V::reg b = V::set1(w[i * weightStride]);
+    CONVND_UNROLL
+    for (int j = 0; j < NV; ++j) acc[i][j] = V::fmadd(b, x[j], acc[i][j]);
+  }
+}
+
 // KernelTable::broadcastTile: MK x NV accumulators, NV column loads and MK broadcast weights
 // per row of the reduction, each weight row read straight from the caller's layout.
 template <class V, int MK, int NV>
 void broadcastTile(const BroadcastTileArgs& a) {
-  constexpr int L = V::lanes;
   typename V::reg acc[MK][NV];
-  CONVND_UNROLL
-  for (int i = 0; i < MK; ++i)
-    CONVND_UNROLL
-    for (int j = 0; j < NV; ++j) acc[i][j] = a.bias ? V::set1(a.bias[i]) : V::zero();
+  startBroadcastTile<V, MK, NV>(acc, a.bias);
   const float* column = a.columns;
-  for (int64_t r = 0; r < a.depth; ++r, column += a.columnStride) {
-    typename V::reg x[NV];
-    CONVND_UNROLL
-    for (int j = 0; j < NV; ++j) x[j] = V::load(column + j * L);
-    CONVND_UNROLL
-    for (int i = 0; i < MK; ++i) {
-      const typename V::reg w = V::set1(a.weights[i * a.weightStride + r]);
-      CONVND_UNROLL
-      for (int j = 0; j < NV; ++j) acc[i][j] = V::fmadd(w, x[j], acc[i][j]);
-    }
-  }
+  for (int64_t r = 0; r < a.depth; ++r, column += a.columnStride) broadcastRow<V, MK, NV>(acc, column, a.weights + r, a.weightStride);
   storeRows<V, MK, NV>(acc, a.out, a.outStride);
 }
 
@@ -409,12 +419,8 @@ void broadcastTile(const BroadcastTileArgs& a) {
 // prefetchChannels early, over [spanStart, spanStart + span) of its channel.
 template <class V, int MK, int NV>
 void broadcastTileStrided(const BroadcastTileArgs& a) {
-  constexpr int L = V::lanes;
   typename V::reg acc[MK][NV];
-  CONVND_UNROLL
-  for (int i = 0; i < MK; ++i)
-    CONVND_UNROLL
-    for (int j = 0; j < NV; ++j) acc[i][j] = a.bias ? V::set1(a.bias[i]) : V::zero();
+  startBroadcastTile<V, MK, NV>(acc, a.bias);
   const float* column = a.columns;
   const float* channel = a.weights;
   for (int64_t c = 0; c < a.channels; ++c, channel += a.channelStride) {
@@ -422,18 +428,8 @@ void broadcastTileStrided(const BroadcastTileArgs& a) {
     const float* ahead = channel + a.prefetchChannels * a.channelStride + a.spanStart;
     for (int64_t f = 0; f < a.span; f += 16) CONVND_PREFETCH(ahead + f);
     CONVND_PREFETCH(ahead + a.span - 1);
-    for (int64_t t = 0; t < a.taps; ++t, column += a.columnStride) {
-      typename V::reg x[NV];
-      CONVND_UNROLL
-      for (int j = 0; j < NV; ++j) x[j] = V::load(column + j * L);
-      const float* w = channel + a.tapOffsets[t];
-      CONVND_UNROLL
-      for (int i = 0; i < MK; ++i) {
-        const typename V::reg b = V::set1(w[i * a.weightStride]);
-        CONVND_UNROLL
-        for (int j = 0; j < NV; ++j) acc[i][j] = V::fmadd(b, x[j], acc[i][j]);
-      }
-    }
+    for (int64_t t = 0; t < a.taps; ++t, column += a.columnStride)
+      broadcastRow<V, MK, NV>(acc, column, channel + a.tapOffsets[t], a.weightStride);
   }
   storeRows<V, MK, NV>(acc, a.out, a.outStride);
 }
