@@ -236,6 +236,15 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
   const int64_t itemWork = int64_t(mk) * depth * positions * p.batch;
   const TaskRuns runs(itemWork, items, pool.threads());
   const bool sliced = slices.count > 1;
+  // What every tile call shares: the weights' layout for the strided tile and what it prefetches.
+  BroadcastTileArgs layoutArgs;
+  layoutArgs.columnStride = whole;
+  layoutArgs.channelStride = s.inChannel;
+  layoutArgs.taps = taps;
+  layoutArgs.tapOffsets = layout.tapOffsets.data();
+  layoutArgs.prefetchChannels = kPrefetchChannels;
+  layoutArgs.spanStart = layout.low;
+  layoutArgs.span = layout.high - layout.low + (mk - 1) * s.outChannel + 1;
   pool.parallelFor(sliced ? slices.count * tasksPerSlice : runs.tasks(), [&](int64_t task, int worker) {
     Workspace& ws = spaces[static_cast<size_t>(worker)];
     ws.plane.resize(static_cast<size_t>(inVolume + 1));
@@ -258,19 +267,12 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
         ws.x = x;
         ws.xKey = slice * p.groups + g;
       }
-      BroadcastTileArgs args;
+      BroadcastTileArgs args = layoutArgs;
       args.weights = p.weights + g * s.group + kb * s.outChannel + c0 * s.inChannel;
       args.weightStride = s.outChannel;
       args.depth = sliceDepth;
-      args.columnStride = whole;
       args.bias = p.bias && slice == 0 ? p.bias + g * p.outPerGroup + kb : nullptr;
       args.channels = slices.channels(slice);
-      args.channelStride = s.inChannel;
-      args.taps = taps;
-      args.tapOffsets = layout.tapOffsets.data();
-      args.prefetchChannels = kPrefetchChannels;
-      args.spanStart = layout.low;
-      args.span = layout.high - layout.low + (mk - 1) * s.outChannel + 1;
       const bool natural = layout.natural || rows < mk;  // a partial block's weights are copied into the natural layout
       if (rows < mk) {
         // The tile computes mk channels: the missing ones read zero weights into a scratch output.
@@ -329,31 +331,32 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
               out[i * args.outStride + whole + q] = sum;
             }
           }
-        }
-        const float* xT = x + sliceDepth * whole;
-        for (int64_t i0 = 0; natural && i0 < rows; i0 += dotColumns) {
-          const int count = static_cast<int>(std::min<int64_t>(dotColumns, rows - i0));
-          for (int i = 0; i < count; ++i) weightRows[static_cast<size_t>(i)] = args.weights + (i0 + i) * args.weightStride;
-          for (int64_t q = 0; q < rest; ++q) {
-            ws.dot.assign(static_cast<size_t>(dotColumns * dotLanes), 0.0f);
-            WeightDotArgs dot;
-            dot.dy = xT + q * sliceDepth;
-            dot.length = sliceDepth;
-            if (count == dotColumns) {
-              dot.columns = weightRows.data();
-              dot.acc = ws.dot.data();
-              tile.dot(dot);
-            } else {
-              for (int i = 0; i < count; ++i) {
-                dot.columns = weightRows.data() + i;
-                dot.acc = ws.dot.data() + i * dotLanes;
-                tile.dotSingle(dot);
+        } else {
+          const float* xT = x + sliceDepth * whole;
+          for (int64_t i0 = 0; i0 < rows; i0 += dotColumns) {
+            const int count = static_cast<int>(std::min<int64_t>(dotColumns, rows - i0));
+            for (int i = 0; i < count; ++i) weightRows[static_cast<size_t>(i)] = args.weights + (i0 + i) * args.weightStride;
+            for (int64_t q = 0; q < rest; ++q) {
+              ws.dot.assign(static_cast<size_t>(dotColumns * dotLanes), 0.0f);
+              WeightDotArgs dot;
+              dot.dy = xT + q * sliceDepth;
+              dot.length = sliceDepth;
+              if (count == dotColumns) {
+                dot.columns = weightRows.data();
+                dot.acc = ws.dot.data();
+                tile.dot(dot);
+              } else {
+                for (int i = 0; i < count; ++i) {
+                  dot.columns = weightRows.data() + i;
+                  dot.acc = ws.dot.data() + i * dotLanes;
+                  tile.dotSingle(dot);
+                }
               }
-            }
-            for (int i = 0; i < count; ++i) {
-              float sum = args.bias ? args.bias[i0 + i] : 0.0f;
-              for (int lane = 0; lane < dotLanes; ++lane) sum += ws.dot[static_cast<size_t>(i * dotLanes + lane)];
-              out[(i0 + i) * args.outStride + whole + q] = sum;
+              for (int i = 0; i < count; ++i) {
+                float sum = args.bias ? args.bias[i0 + i] : 0.0f;
+                for (int lane = 0; lane < dotLanes; ++lane) sum += ws.dot[static_cast<size_t>(i * dotLanes + lane)];
+                out[(i0 + i) * args.outStride + whole + q] = sum;
+              }
             }
           }
         }
