@@ -106,29 +106,25 @@ struct BroadcastTileArgs {
   int64_t channels = 0, channelStride = 0, taps = 0;
   const int64_t* tapOffsets = nullptr;
   int64_t prefetchChannels = 0, spanStart = 0, span = 1;
+  // strided's dot products of the last positions, taken channel by channel beside the tile, while
+  // the channel's weights are in L1 (a separate pass re-read them from L2: 10% of the stage-4
+  // data gradient): segmentAcc[q * segmentFloats + m] += run(c)[m] * segmentX[(q * channels + c) *
+  // segmentFloats + m] for m < segmentLength, q < segmentPositions, every channel c, where run(c)
+  // (one channel's weights of the block as one run) starts at spanStart of channel c. None where
+  // segmentAcc is null.
+  const float* segmentX = nullptr;
+  float* segmentAcc = nullptr;
+  int64_t segmentPositions = 0, segmentFloats = 0, segmentLength = 0;
 };
 using BroadcastTileFn = void (*)(const BroadcastTileArgs&);
 constexpr int kMaxBroadcastVectors = 3;
-// BroadcastTileKernel::segmentDot: acc[m] += sum_r weights[r * weightPitch + m] * x[r * xPitch + m],
-// m < length, over `rows` rows.
-struct SegmentDotArgs {
-  const float* weights;
-  int64_t weightPitch;
-  const float* x;
-  int64_t xPitch;
-  int64_t rows, length;
-  float* acc;
-};
-using SegmentDotFn = void (*)(const SegmentDotArgs&);
-constexpr int kMaxSegmentRegisters = 8;
 struct BroadcastTileKernel {
   int mk = 0;                                      // 0: none
   BroadcastTileFn fn[kMaxBroadcastVectors + 1] = {};  // fn[nv], nv in [1, kMaxBroadcastVectors]
-  // fn's tile for weights in any layout (BroadcastTileArgs' strided fields), and the dot products
-  // of its last positions: segmentDot[R] over one channel's weights of a block, in place, as
-  // R registers (a data gradient's block of mk channels has them as one run of mk * taps).
+  // fn's tile for weights in any layout (BroadcastTileArgs' strided fields), with the dot
+  // products of the last positions where asked (a data gradient's block of mk channels has one
+  // channel's weights as one run of mk * taps).
   BroadcastTileFn strided[kMaxBroadcastVectors + 1] = {};
-  SegmentDotFn segmentDot[kMaxSegmentRegisters + 1] = {};
   // The driver's dot products (WeightDotArgs, one dY row) in the tile's own registers, over
   // dotColumns columns and over one: through weightDot's 256-bit ones (on AVX-512), the last of 49
   // positions took 10% of a 3x3 512 -> 512 7x7 forward's time in this driver.

@@ -207,7 +207,7 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
   // driver; at 4x8 and 7x7, batch 1, 25-48% faster).
   if (!layout.natural &&
       (tile.strided[1] == nullptr || whole < 2 * lanes ||
-       (segments && (!layout.segmented || segmentFloats > kMaxSegmentRegisters * lanes || segmentRowsFloats > columnsFloats))))
+       (segments && (!layout.segmented || segmentRowsFloats > columnsFloats))))
     return false;
   const ColumnSource source(p, whole);
   const int64_t itemFloats = columnsFloats + segmentRowsFloats;  // X, xT and xR of one (batch item, group, slice)
@@ -303,35 +303,34 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
         const int64_t destStride = slice == 0 ? outVolume : positions;
         float* const out = rows < mk ? ws.out.data() : dest;
         args.outStride = rows < mk ? positions : destStride;
+        // The last positions: each a dot product of X's column (a row of xT) with every weight row,
+        // or (strided) of xR's rows with the block's runs of weights, which the strided tile takes
+        // beside its last call.
+        const bool segmentDots = !natural && rest > 0;
+        if (segmentDots) ws.dot.assign(static_cast<size_t>(rest * segmentFloats), 0.0f);
         for (int64_t u = 0; u < whole;) {
           const int nv = static_cast<int>(std::min<int64_t>(kMaxBroadcastVectors, (whole - u) / lanes));
           args.columns = x + u;
           args.out = out + u;
-          (natural ? tile.fn : tile.strided)[nv](args);
           u += nv * lanes;
+          if (segmentDots && u == whole) {
+            args.segmentX = x + columnsFloats;
+            args.segmentAcc = ws.dot.data();
+            args.segmentPositions = rest;
+            args.segmentFloats = segmentFloats;
+            args.segmentLength = int64_t(mk) * taps;
+          }
+          (natural ? tile.fn : tile.strided)[nv](args);
         }
-        // The last positions: each a dot product of X's column (a row of xT) with every weight row,
-        // or of xR's rows with the block's runs of weights.
-        if (!natural) {
-          ws.dot.resize(static_cast<size_t>(segmentFloats));
-          for (int64_t q = 0; q < rest; ++q) {
-            std::fill(ws.dot.begin(), ws.dot.end(), 0.0f);
-            SegmentDotArgs dot;
-            dot.weights = args.weights + layout.low;
-            dot.weightPitch = s.inChannel;
-            dot.x = x + columnsFloats + q * args.channels * segmentFloats;
-            dot.xPitch = segmentFloats;
-            dot.rows = args.channels;
-            dot.length = int64_t(mk) * taps;
-            dot.acc = ws.dot.data();
-            tile.segmentDot[segmentFloats / lanes](dot);
+        args.segmentAcc = nullptr;
+        if (segmentDots) {
+          for (int64_t q = 0; q < rest; ++q)
             for (int64_t i = 0; i < mk; ++i) {
               float sum = args.bias ? args.bias[i] : 0.0f;
-              for (int64_t m = i * taps; m < (i + 1) * taps; ++m) sum += ws.dot[static_cast<size_t>(m)];
+              for (int64_t m = i * taps; m < (i + 1) * taps; ++m) sum += ws.dot[static_cast<size_t>(q * segmentFloats + m)];
               out[i * args.outStride + whole + q] = sum;
             }
-          }
-        } else {
+        } else if (natural) {
           const float* xT = x + sliceDepth * whole;
           for (int64_t i0 = 0; i0 < rows; i0 += dotColumns) {
             const int count = static_cast<int>(std::min<int64_t>(dotColumns, rows - i0));

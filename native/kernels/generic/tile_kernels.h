@@ -412,6 +412,22 @@ void broadcastTile(const BroadcastTileArgs& a) {
   storeRows<V, MK, NV>(acc, a.out, a.outStride);
 }
 
+// BroadcastTileArgs::segmentAcc's sums for channel c, whose run of weights starts at `run`. In
+// memory, not registers: the tile's accumulators take nearly all of them. The last register's
+// weights are read up to the run's end; segmentX is zero up to segmentFloats.
+template <class V>
+inline void segmentDots(const BroadcastTileArgs& a, int64_t c, const float* run) {
+  constexpr int L = V::lanes;
+  const int64_t body = a.segmentLength / L * L;
+  const int tail = static_cast<int>(a.segmentLength - body);
+  for (int64_t q = 0; q < a.segmentPositions; ++q) {
+    const float* const x = a.segmentX + (q * a.channels + c) * a.segmentFloats;
+    float* const acc = a.segmentAcc + q * a.segmentFloats;
+    for (int64_t m = 0; m < body; m += L) V::store(acc + m, V::fmadd(V::load(run + m), V::load(x + m), V::load(acc + m)));
+    if (tail > 0) V::store(acc + body, V::fmadd(V::loadPartial(run + body, tail), V::load(x + body), V::load(acc + body)));
+  }
+}
+
 // The same with the weights in any layout: weight (i, c, tap) at weights[i * weightStride +
 // c * channelStride + tapOffsets[tap]], row c * taps + tap of the reduction (a data gradient's
 // weights, read in the forward's layout). A channel's weights for the next channels lie a
@@ -430,31 +446,9 @@ void broadcastTileStrided(const BroadcastTileArgs& a) {
     CONVND_PREFETCH(ahead + a.span - 1);
     for (int64_t t = 0; t < a.taps; ++t, column += a.columnStride)
       broadcastRow<V, MK, NV>(acc, column, channel + a.tapOffsets[t], a.weightStride);
+    if (a.segmentAcc) segmentDots<V>(a, c, channel + a.spanStart);
   }
   storeRows<V, MK, NV>(acc, a.out, a.outStride);
-}
-
-// KernelTable::broadcastTile.segmentDot[R]: acc[m] += sum_r weights[r * weightPitch + m] *
-// x[r * xPitch + m] for m < length, R registers of m (the last partly read: the weights end
-// where the run does). acc and each row of x hold R * lanes floats.
-template <class V, int R>
-void segmentDot(const SegmentDotArgs& a) {
-  constexpr int L = V::lanes;
-  const int tail = static_cast<int>(a.length - (R - 1) * L);
-  typename V::reg acc[R];
-  CONVND_UNROLL
-  for (int v = 0; v < R; ++v) acc[v] = V::load(a.acc + v * L);
-  for (int64_t r = 0; r < a.rows; ++r) {
-    const float* w = a.weights + r * a.weightPitch;
-    const float* x = a.x + r * a.xPitch;
-    CONVND_UNROLL
-    for (int v = 0; v < R; ++v) {
-      const typename V::reg wv = v == R - 1 ? V::loadPartial(w + v * L, tail) : V::load(w + v * L);
-      acc[v] = V::fmadd(wv, V::load(x + v * L), acc[v]);
-    }
-  }
-  CONVND_UNROLL
-  for (int v = 0; v < R; ++v) V::store(a.acc + v * L, acc[v]);
 }
 
 // acc[k][c][lane] += col[c][u] * dy[k][u] over the u of each lane, row by row, for NK channels
@@ -845,15 +839,6 @@ BroadcastTileKernel makeBroadcastTile() {
   k.strided[1] = &broadcastTileStrided<V, MK, 1>;
   k.strided[2] = &broadcastTileStrided<V, MK, 2>;
   k.strided[3] = &broadcastTileStrided<V, MK, 3>;
-  static_assert(kMaxSegmentRegisters == 8, "one instance per register count");
-  k.segmentDot[1] = &segmentDot<V, 1>;
-  k.segmentDot[2] = &segmentDot<V, 2>;
-  k.segmentDot[3] = &segmentDot<V, 3>;
-  k.segmentDot[4] = &segmentDot<V, 4>;
-  k.segmentDot[5] = &segmentDot<V, 5>;
-  k.segmentDot[6] = &segmentDot<V, 6>;
-  k.segmentDot[7] = &segmentDot<V, 7>;
-  k.segmentDot[8] = &segmentDot<V, 8>;
   k.dotColumns = 8;
   k.dotLanes = V::lanes;
   k.dot = &weightDotTile<V, 1, 8>;
