@@ -204,10 +204,16 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
   const int64_t segmentRowsFloats = segments ? rest * sliceChannelsMax * segmentFloats : 0;
   // Weights read in place across output channels: only with two registers of positions or more
   // (at 3x6 positions, batch 2, the 1024 -> 512 data gradient ran 6-13% slower than the packing
-  // driver; at 4x8 and 7x7, batch 1, 25-48% faster).
+  // driver; at 4x8 and 7x7, batch 1, 25-48% faster), and dot products (a load and a store of
+  // their sums with each multiply-add) at most 1/16 of the tiles' multiply-adds. Against the
+  // packing driver (in-process alternation): 5x5 128 -> 512 data gradients at 7x7 (one position's
+  // 13 registers against 3 x 8 x 25) 13-17% faster, at 6x6 (4 x 13 against 2 x 8 x 25) 4% faster
+  // on one thread and 7% slower on two; 3x3 256 -> 256 at 5x7 (3 x 5 against 2 x 8 x 9) 25-34%
+  // slower, at 4x13 (4 x 5 against 3 x 8 x 9) 16-33% slower.
+  const int64_t dotRegisters = rest * (segmentFloats / lanes), tileRegisters = whole / lanes * mk * taps;
   if (!layout.natural &&
       (tile.strided[1] == nullptr || whole < 2 * lanes ||
-       (segments && (!layout.segmented || segmentRowsFloats > columnsFloats))))
+       (segments && (!layout.segmented || segmentRowsFloats > columnsFloats || 16 * dotRegisters > tileRegisters))))
     return false;
   const ColumnSource source(p, whole);
   const int64_t itemFloats = columnsFloats + segmentRowsFloats;  // X, xT and xR of one (batch item, group, slice)

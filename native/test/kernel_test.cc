@@ -158,9 +158,9 @@ std::vector<ConvDesc> largeConvs() {
       make(1024, 520, 2, {5, 5}, {3, 3}, 1, 1),
       // Data gradients through it (weights read in the forward's layout, the last positions' dot
       // products over runs of a block's weights): a last block of 3 channels; two slices,
-      // grouped, 3 last positions; 3-d in two slices with whole registers of positions only.
+      // grouped, 2 last positions; 3-d in two slices with whole registers of positions only.
       make(515, 256, 1, {7, 7}, {3, 3}, 1, 1),
-      make(512, 512, 2, {5, 7}, {3, 3}, 1, 1),
+      make(512, 512, 2, {5, 10}, {3, 3}, 1, 1),
       make(256, 128, 1, {2, 4, 4}, {3, 3, 3}, 1, 1),
       make(256, 512, 1, {7, 7}, {3, 3}, 2, 1),    // weight gradient as one GEMM, at stride 2 with padding
       make(128, 512, 1, {5, 6, 6}, {3, 3, 3}, 2, 1),  // ... and 3-d
