@@ -115,6 +115,8 @@ struct BroadcastTileArgs {
   const float* segmentX = nullptr;
   float* segmentAcc = nullptr;
   int64_t segmentPositions = 0, segmentFloats = 0, segmentLength = 0;
+  // BroadcastTileKernel::withLast's one more position: its column of the reduction (depth floats).
+  const float* lastColumn = nullptr;
 };
 using BroadcastTileFn = void (*)(const BroadcastTileArgs&);
 constexpr int kMaxBroadcastVectors = 3;
@@ -125,11 +127,14 @@ struct BroadcastTileKernel {
   // products of the last positions where asked (a data gradient's block of mk channels has one
   // channel's weights as one run of mk * taps).
   BroadcastTileFn strided[kMaxBroadcastVectors + 1] = {};
-  // The driver's dot products (WeightDotArgs, one dY row) in the tile's own registers, over
-  // dotColumns columns and over one: through weightDot's 256-bit ones (on AVX-512), the last of 49
-  // positions took 10% of a 3x3 512 -> 512 7x7 forward's time in this driver.
+  // The driver's dot products (WeightDotArgs, one dY row) for two last positions or more, in the
+  // tile's own registers, over dotColumns columns and over one: through weightDot's 256-bit ones
+  // (on AVX-512), the last of 49 positions took 10% of a 3x3 512 -> 512 7x7 forward's time.
   int dotColumns = 0, dotLanes = 0;
   WeightDotFn dot = nullptr, dotSingle = nullptr;
+  // fn's tile and one position more (BroadcastTileArgs::lastColumn: a 7 x 7 layer's 49th) as dot
+  // products taken beside it.
+  BroadcastTileFn withLast[kMaxBroadcastVectors + 1] = {};
 };
 // Pooling over a row buffer (same layout as the GEMM's): T outputs per call.
 // For max/min, `argTap` (if not null) receives the index of the first winning tap

@@ -310,8 +310,8 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
         float* const out = rows < mk ? ws.out.data() : dest;
         args.outStride = rows < mk ? positions : destStride;
         // The last positions: each a dot product of X's column (a row of xT) with every weight row,
-        // or (strided) of xR's rows with the block's runs of weights, which the strided tile takes
-        // beside its last call.
+        // or (strided) of xR's rows with the block's runs of weights. The last tile of a block
+        // takes the strided ones, and a single natural one (withLast), beside its own.
         const bool segmentDots = !natural && rest > 0;
         if (segmentDots) ws.dot.assign(static_cast<size_t>(rest * segmentFloats), 0.0f);
         for (int64_t u = 0; u < whole;) {
@@ -326,7 +326,12 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
             args.segmentFloats = segmentFloats;
             args.segmentLength = int64_t(mk) * taps;
           }
-          (natural ? tile.fn : tile.strided)[nv](args);
+          if (natural && rest == 1 && u == whole) {
+            args.lastColumn = x + sliceDepth * whole;  // xT's one row
+            tile.withLast[nv](args);
+          } else {
+            (natural ? tile.fn : tile.strided)[nv](args);
+          }
         }
         args.segmentAcc = nullptr;
         if (segmentDots) {
@@ -336,7 +341,7 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
               for (int64_t m = i * taps; m < (i + 1) * taps; ++m) sum += ws.dot[static_cast<size_t>(q * segmentFloats + m)];
               out[i * args.outStride + whole + q] = sum;
             }
-        } else if (natural) {
+        } else if (natural && rest > 1) {
           const float* xT = x + sliceDepth * whole;
           for (int64_t i0 = 0; i0 < rows; i0 += dotColumns) {
             const int count = static_cast<int>(std::min<int64_t>(dotColumns, rows - i0));
