@@ -188,6 +188,7 @@ struct PoolRowsArgArgs {
 };
 using PoolRowsArgFn = void (*)(const PoolRowsArgArgs&);
 
+constexpr int64_t kGatherPlaneFloats = 64;
 struct KernelTable {
   const char* isa;       // "avx512" | "avx2" | "neon" | "scalar"
   GemmKernel gemmWide;   // many output channels per group
@@ -236,6 +237,10 @@ struct KernelTable {
   // <= 16. The offsets >= 0 lie within 32 floats from the least of them; nothing outside a
   // plane is read.
   void (*gatherTaps)(float* dst, const float* planes, int64_t planeSize, int64_t channels, const int64_t* offsets, int taps);
+  // The weight-broadcast driver's im2col (weight_broadcast_gemm.cc) from planes of at most
+  // kGatherPlaneFloats, where an ISA has it (null: none): dst[u] = plane[index[u]], 0 where
+  // index[u] < 0, for u < count (a multiple of the lane count). Nothing outside the plane is read.
+  void (*gatherPlane)(float* dst, const float* plane, int64_t planeFloats, const int32_t* index, int64_t count);
   WeightGradKernel weightGrad;
   // A tile one register of output channels wide, for groups it pads less than weightGrad (kWidth
   // 0: none, weightGrad serves every group). AVX-512's 32-channel weightGrad would leave 16-channel

@@ -243,6 +243,26 @@ void gatherTaps32(float* dst, const float* planes, int64_t planeSize, int64_t ch
   }
 }
 
+// KernelTable::gatherPlane: the plane (at most 64 floats) in four registers, each 16 outputs
+// two two-source permutes, a blend on the index's bit 5 and a zeroing of negative indices. A
+// register past the plane's end is read from its start under an empty mask: no address outside
+// the plane.
+void gatherPlane64(float* dst, const float* plane, int64_t planeFloats, const int32_t* index, int64_t count) {
+  __m512 p[4];
+  for (int i = 0; i < 4; ++i) {
+    const __mmask16 part = firstLanes(planeFloats - 16 * i);
+    p[i] = _mm512_maskz_loadu_ps(part, part ? plane + 16 * i : plane);
+  }
+  const __m512i upperHalf = _mm512_set1_epi32(32);
+  for (int64_t u = 0; u < count; u += 16) {
+    const __m512i at = _mm512_loadu_si512(index + u);
+    const __m512 low = _mm512_permutex2var_ps(p[0], at, p[1]), high = _mm512_permutex2var_ps(p[2], at, p[3]);
+    const __mmask16 upper = _mm512_test_epi32_mask(at, upperHalf);
+    const __mmask16 inside = _mm512_cmpge_epi32_mask(at, _mm512_setzero_si512());
+    _mm512_storeu_ps(dst + u, _mm512_maskz_mov_ps(inside, _mm512_mask_blend_ps(upper, low, high)));
+  }
+}
+
 }  // namespace
 
 // 12x32 GEMM tile: 24 accumulators + 2 inputs + 1 broadcast of the 32 zmm registers.
@@ -284,6 +304,7 @@ const convnd::KernelTable& convnd::avx512Kernels() {
     t.transposeOut = &transposeOut16x16;
     t.packSpans = &packSpans16;
     t.gatherTaps = &gatherTaps32;
+    t.gatherPlane = &gatherPlane64;
     t.weightDot = &convnd::tiles::weightDotTile<Avx2, 1, 8>;
     t.weightDotSingle = &convnd::tiles::weightDotTile<Avx2, 1, 1>;
     t.weightDotBlock = &convnd::tiles::weightDotTile<Avx2, 4, 3>;

@@ -913,6 +913,7 @@ KernelTable makeKernelTable(const char* isa, void (*copyStride2)(float*, const f
   t.transposeOut = &transposeOut<V>;
   t.packSpans = nullptr;
   t.gatherTaps = nullptr;
+  t.gatherPlane = nullptr;
   t.weightGrad = {GradNC, GradNK * V::lanes, &weightGradTile<V, GradNC, GradNK>};
   t.weightGradNarrow = {0, 0, nullptr};
   t.weightGradWide = {0, 0, nullptr};
