@@ -108,9 +108,11 @@ struct BroadcastTileArgs {
   int64_t prefetchChannels = 0, spanStart = 0, span = 1;
   // strided's dot products of the last positions, taken channel by channel beside the tile, while
   // the channel's weights are in L1 (a separate pass re-read them from L2: 10% of the stage-4
-  // data gradient): segmentAcc[q * segmentFloats + m] += run(c)[m] * segmentX[(q * channels + c) *
-  // segmentFloats + m] for m < segmentLength, q < segmentPositions, every channel c, where run(c)
-  // (one channel's weights of the block as one run) starts at spanStart of channel c. None where
+  // data gradient): segmentAcc[q * segmentFloats + s] += run(c)[m] * segmentX[(q * channels + c) *
+  // segmentFloats + s] for m < segmentLength, q < segmentPositions, every channel c, where run(c)
+  // (one channel's weights of the block as one run) starts at spanStart of channel c. The slot s of
+  // m: m in the run's whole registers; a last register, of a run longer than one, holds its last
+  // lanes floats, the lanes before the whole registers' end zero in segmentX. None where
   // segmentAcc is null.
   const float* segmentX = nullptr;
   float* segmentAcc = nullptr;

@@ -458,7 +458,7 @@ void broadcastTileWithLast(const BroadcastTileArgs& a) {
 
 // BroadcastTileArgs::segmentAcc's sums for channel c, whose run of weights starts at `run`. In
 // memory, not registers: the tile's accumulators take nearly all of them. The last register's
-// weights are read up to the run's end; segmentX is zero up to segmentFloats.
+// weights are the run's last lanes floats (all of it when shorter): nothing past the run is read.
 template <class V>
 inline void segmentDots(const BroadcastTileArgs& a, int64_t c, const float* run) {
   constexpr int L = V::lanes;
@@ -468,7 +468,10 @@ inline void segmentDots(const BroadcastTileArgs& a, int64_t c, const float* run)
     const float* const x = a.segmentX + (q * a.channels + c) * a.segmentFloats;
     float* const acc = a.segmentAcc + q * a.segmentFloats;
     for (int64_t m = 0; m < body; m += L) V::store(acc + m, V::fmadd(V::load(run + m), V::load(x + m), V::load(acc + m)));
-    if (tail > 0) V::store(acc + body, V::fmadd(V::loadPartial(run + body, tail), V::load(x + body), V::load(acc + body)));
+    if (tail > 0) {
+      const typename V::reg w = a.segmentLength > L ? V::load(run + a.segmentLength - L) : V::loadPartial(run, tail);
+      V::store(acc + body, V::fmadd(w, V::load(x + body), V::load(acc + body)));
+    }
   }
 }
 
