@@ -179,9 +179,9 @@ struct SegmentSlots {
 };
 
 // xR of one batch item from its xT ([position][channel * taps + tap], `rest` positions of
-// `channels` channels): xR[position][channel][i * taps + tapOffsets[tap] - low] = xT's
+// `channels` channels): xR[position][channel][slots.of(i * taps + tapOffsets[tap] - low)] = xT's
 // [position][channel * taps + tap] for each i < mk, where a block's run of one channel's weights
-// has weight (i, tap); zero up to segmentFloats.
+// has weight (i, tap); zero elsewhere, up to slots.floats.
 void spreadSegments(const WeightLayout& layout, const SegmentSlots& slots, int mk, int64_t channels, int64_t rest, const float* xT,
                     float* xR) {
   const int64_t taps = static_cast<int64_t>(layout.tapOffsets.size());
@@ -350,14 +350,14 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
         // The last positions: each a dot product of X's column (a row of xT) with every weight row,
         // or (strided) of xR's rows with the block's runs of weights. The last tile of a block
         // takes the strided ones, and a single natural one (withLast), beside its own.
-        const bool segmentDots = !natural && rest > 0;
-        if (segmentDots) ws.dot.assign(static_cast<size_t>(rest * segmentFloats), 0.0f);
+        const bool stridedDots = !natural && rest > 0;
+        if (stridedDots) ws.dot.assign(static_cast<size_t>(rest * segmentFloats), 0.0f);
         for (int64_t u = 0; u < whole;) {
           const int nv = static_cast<int>(std::min<int64_t>(kMaxBroadcastVectors, (whole - u) / lanes));
           args.columns = x + u;
           args.out = out + u;
           u += nv * lanes;
-          if (segmentDots && u == whole) {
+          if (stridedDots && u == whole) {
             args.segmentX = x + columnsFloats;
             args.segmentAcc = ws.dot.data();
             args.segmentPositions = rest;
@@ -372,7 +372,7 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
           }
         }
         args.segmentAcc = nullptr;
-        if (segmentDots) {
+        if (stridedDots) {
           for (int64_t q = 0; q < rest; ++q)
             for (int64_t i = 0; i < mk; ++i) {
               float sum = args.bias ? args.bias[i] : 0.0f;
