@@ -84,6 +84,7 @@ struct ColumnSource {
     taps = ad.taps() * ah.taps() * aw.taps();
     positions = ad.count * ah.count * aw.count;
     planeFloats = ad.inSize * ah.inSize * aw.inSize;
+    if (kernels.gatherPlane && planeFloats <= kGatherPlaneFloats) gatherPlane = kernels.gatherPlane;
     for (int64_t jd = 0; jd < ad.taps(); ++jd)
       for (int64_t jh = 0; jh < ah.taps(); ++jh)
         for (int64_t jw = 0; jw < aw.taps(); ++jw) {
@@ -96,6 +97,13 @@ struct ColumnSource {
                 offset.push_back(inside ? (id * ah.inSize + ih) * aw.inSize + iw : planeFloats);
                 readsPadding = readsPadding || !inside;
               }
+          if (gatherPlane) {
+            for (int64_t u = 0; u < whole; ++u) {
+              const int64_t from = offset[first + static_cast<size_t>(u)];
+              planeIndex.push_back(from == planeFloats ? -1 : static_cast<int32_t>(from));
+            }
+            continue;
+          }
           std::vector<Run>& tapRuns = runs.emplace_back();
           for (int64_t u = 0; u < whole; ++u) {
             const int64_t from = offset[first + static_cast<size_t>(u)];
@@ -105,14 +113,6 @@ struct ColumnSource {
           }
           if (static_cast<int64_t>(tapRuns.size()) * kMinRunFloats > whole) tapRuns.clear();
         }
-    if (kernels.gatherPlane && planeFloats <= kGatherPlaneFloats) {
-      gatherPlane = kernels.gatherPlane;
-      for (int64_t tap = 0; tap < taps; ++tap)
-        for (int64_t u = 0; u < whole; ++u) {
-          const int64_t from = offset[static_cast<size_t>(tap * positions + u)];
-          planeIndex.push_back(from == planeFloats ? -1 : static_cast<int32_t>(from));
-        }
-    }
   }
 
   // X's rows of input channel c (`plane`), one a tap: the input each output position reads (zero
@@ -122,27 +122,27 @@ struct ColumnSource {
   void build(const float* plane, int64_t c, int64_t whole, int64_t depth, float* x, float* xT, float* scratch) const {
     if (gatherPlane) {
       gatherPlane(x + c * taps * whole, plane, planeFloats, planeIndex.data(), taps * whole);
-      for (int64_t tap = 0; tap < taps; ++tap) {
-        const int64_t* const from = offset.data() + tap * positions;
-        for (int64_t u = whole; u < positions; ++u) xT[(u - whole) * depth + c * taps + tap] = from[u] == planeFloats ? 0.0f : plane[from[u]];
+    } else {
+      const float* source = plane;
+      if (readsPadding) {
+        std::copy_n(plane, planeFloats, scratch);
+        scratch[planeFloats] = 0.0f;
+        source = scratch;
       }
-      return;
+      for (int64_t tap = 0; tap < taps; ++tap) {
+        float* const dst = x + (c * taps + tap) * whole;
+        const int64_t* const from = offset.data() + tap * positions;
+        const std::vector<Run>& tapRuns = runs[static_cast<size_t>(tap)];
+        if (tapRuns.empty())
+          for (int64_t u = 0; u < whole; ++u) dst[u] = source[from[u]];
+        else
+          for (const Run& run : tapRuns) std::copy_n(source + run.source, run.length, dst + run.position);
+      }
     }
-    if (readsPadding) {
-      std::copy_n(plane, planeFloats, scratch);
-      scratch[planeFloats] = 0.0f;
-      plane = scratch;
-    }
+    // The few last positions, with a branch for the padding.
     for (int64_t tap = 0; tap < taps; ++tap) {
-      const int64_t row = c * taps + tap;
-      float* const dst = x + row * whole;
       const int64_t* const from = offset.data() + tap * positions;
-      const std::vector<Run>& tapRuns = runs[static_cast<size_t>(tap)];
-      if (tapRuns.empty())
-        for (int64_t u = 0; u < whole; ++u) dst[u] = plane[from[u]];
-      else
-        for (const Run& run : tapRuns) std::copy_n(plane + run.source, run.length, dst + run.position);
-      for (int64_t u = whole; u < positions; ++u) xT[(u - whole) * depth + row] = plane[from[u]];
+      for (int64_t u = whole; u < positions; ++u) xT[(u - whole) * depth + c * taps + tap] = from[u] == planeFloats ? 0.0f : plane[from[u]];
     }
   }
 };
@@ -280,7 +280,8 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
   const int64_t itemWork = int64_t(mk) * depth * positions * p.batch;
   const TaskRuns runs(itemWork, items, pool.threads());
   const bool sliced = slices.count > 1;
-  // What every tile call shares: the weights' layout for the strided tile and what it prefetches.
+  // What every tile call shares: the weights' layout for the strided tile, what it prefetches and
+  // the shape of its dot products (segmentX and segmentAcc are set for a block's last call).
   BroadcastTileArgs layoutArgs;
   layoutArgs.columnStride = whole;
   layoutArgs.channelStride = s.inChannel;
@@ -289,6 +290,9 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
   layoutArgs.prefetchChannels = kPrefetchChannels;
   layoutArgs.spanStart = layout.low;
   layoutArgs.span = layout.high - layout.low + (mk - 1) * s.outChannel + 1;
+  layoutArgs.segmentPositions = rest;
+  layoutArgs.segmentFloats = segmentFloats;
+  layoutArgs.segmentLength = int64_t(mk) * taps;
   pool.parallelFor(sliced ? slices.count * tasksPerSlice : runs.tasks(), [&](int64_t task, int worker) {
     Workspace& ws = spaces[static_cast<size_t>(worker)];
     ws.plane.resize(static_cast<size_t>(inVolume + 1));
@@ -360,9 +364,6 @@ bool runWeightBroadcastGemm(const KernelTable& kernels, const WindowedGemm& p) {
           if (stridedDots && u == whole) {
             args.segmentX = x + columnsFloats;
             args.segmentAcc = ws.dot.data();
-            args.segmentPositions = rest;
-            args.segmentFloats = segmentFloats;
-            args.segmentLength = int64_t(mk) * taps;
           }
           if (natural && rest == 1 && u == whole) {
             args.lastColumn = x + sliceDepth * whole;  // xT's one row
